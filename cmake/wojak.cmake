@@ -1,0 +1,33 @@
+# Helpers so every module is declared the same way: warnings as errors, include root, tests labelled.
+set(WOJAK_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+# wojak_library(NAME SOURCES ... DEPS ...): a static library for one src/ folder.
+function(wojak_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src
+                                             ${PROJECT_BINARY_DIR}/generated)
+  target_compile_options(${name} PRIVATE ${WOJAK_WARNINGS})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# wojak_test(NAME SOURCES ... DEPS ... LABELS ...): a gtest binary; every test case is registered with CTest.
+# Unit tests carry the label "unit" so the sanitizer build can run exactly them.
+function(wojak_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src
+                                             ${PROJECT_BINARY_DIR}/generated)
+  target_compile_options(${name} PRIVATE ${WOJAK_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+               ENVIRONMENT "WOJAK_SOURCE_DIR=${PROJECT_SOURCE_DIR};WOJAK_BINARY=${PROJECT_BINARY_DIR}/wojak"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
