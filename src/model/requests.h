@@ -48,6 +48,20 @@ struct PingRequest {
   bool operator==(const PingRequest&) const = default;
 };
 
+enum class ExecutionStatus : uint8_t { kFilled, kPartiallyFilled, kFailed };
+
+// An executor's result for one accepted order; it enters the sequencer like any request and is
+// journaled before positions change.
+struct ExecutionReport {
+  std::string order_id;
+  ExecutionStatus status = ExecutionStatus::kFailed;
+  Qty filled_quantity = 0;  // this report's fill (not cumulative)
+  Paise fill_price;
+  std::string reason;    // why it failed
+  std::string executor;  // "sandbox", "http", "paper"
+  bool operator==(const ExecutionReport&) const = default;
+};
+
 using Request =
     std::variant<OrderRequest, CancelRequest, ModifyRequest, EscalationVerdict, AdminRequest, PingRequest>;
 
