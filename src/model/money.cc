@@ -55,7 +55,8 @@ StatusOr<Paise> Paise::Parse(std::string_view text) {
   // The digit loop bounds `whole` by INT64_MAX / 100, but whole * 100 + fraction can still
   // exceed INT64_MAX by up to 99 paise.
   int64_t paise;
-  if (__builtin_mul_overflow(whole, 100, &paise) || __builtin_add_overflow(paise, fraction, &paise)) {
+  if (__builtin_mul_overflow(whole, 100, &paise) ||
+      __builtin_add_overflow(paise, fraction, &paise)) {
     return InvalidArgument("price '" + std::string(original) + "' is out of range");
   }
   return Paise(negative ? -paise : paise);
