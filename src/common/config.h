@@ -106,11 +106,19 @@ class ConfigDocument {
 
  private:
   friend class ConfigSection;
+  friend class ConfigSectionAccess;
   struct Impl;
   ConfigDocument();
   std::unique_ptr<Impl> impl_;
   ConfigErrors errors_;
   std::vector<ConfigKeyDoc> docs_;
 };
+
+// The environment variable that overrides `path`: "journal.sync_mode" -> WOJAK_JOURNAL_SYNC_MODE.
+std::string ConfigEnvironmentVariable(std::string_view path);
+
+// A markdown table of every documented key (key, type, default, environment variable,
+// description), sorted by key, for `wojak config docs`.
+std::string RenderConfigDocs(const std::vector<ConfigKeyDoc>& docs);
 
 }  // namespace wojak
