@@ -41,7 +41,8 @@ namespace wojak {
   X(UNKNOWN_ORDER)             \
   X(ORDER_NOT_OPEN)            \
   X(STORAGE_UNAVAILABLE)       \
-  X(ENGINE_BUSY)
+  X(ENGINE_BUSY)               \
+  X(PRICE_NOT_POSITIVE)
 
 enum class ReasonCode : uint8_t {
 #define WOJAK_REASON_ENUM(name) k_##name,
