@@ -19,6 +19,8 @@
 #include <utility>
 #include <variant>
 
+#include "common/log.h"
+
 extern char** environ;
 
 namespace wojak {
@@ -647,7 +649,11 @@ std::optional<std::string> ConfigSection::Secret(std::string_view key, std::stri
       access.Violation(key, "secrets must come from the environment (" + variable +
                                 ") or a file (" + file_key + "), not the configuration file");
     }
-    if (auto environment = access.EnvironmentValue(key)) return *environment;
+    // Registered with the logger so the value is redacted should anything ever print it.
+    if (auto environment = access.EnvironmentValue(key)) {
+      RegisterSecret(*environment);
+      return *environment;
+    }
     std::optional<ScalarValue> path = access.Scalar(file_key, "a file path");
     if (!path) return std::nullopt;
     std::ifstream file(path->text, std::ios::binary);
@@ -663,6 +669,7 @@ std::optional<std::string> ConfigSection::Secret(std::string_view key, std::stri
       access.Violation(file_key, "secret file '" + path->text + "' is empty" + path->origin);
       return std::nullopt;
     }
+    RegisterSecret(secret);
     return secret;
   } catch (const std::exception&) {
     // The exception text could quote the value; say only where.
