@@ -158,6 +158,17 @@ TEST_F(LogFileTest, RedactsRegisteredSecretsWherverTheyAppear) {
   EXPECT_THAT(lines[2], HasSubstr(R"("value":"x [REDACTED] y")"));
 }
 
+TEST_F(LogFileTest, RedactsSecretsReadThroughConfig) {
+  Init(LogLevel::kInfo);
+  const std::map<std::string, std::string> env = {{"WOJAK_BROKER_API_KEY", "kite-key-0042"}};
+  auto document = ConfigDocument::Parse("broker: {}", &env);
+  ASSERT_TRUE(document.ok());
+  ASSERT_EQ((*document)->Root().Section("broker", "").Secret("api_key", "broker key"),
+            "kite-key-0042");
+  LogInfo("login", {{"url", "https://example.invalid/?api_key=kite-key-0042"}});
+  EXPECT_THAT(Lines(), ElementsAre(HasSubstr("api_key=[REDACTED]\"")));
+}
+
 TEST_F(LogFileTest, IgnoresTooShortSecrets) {
   Init(LogLevel::kInfo);
   RegisterSecret("abc");
