@@ -71,6 +71,8 @@ class ConfigSection {
   ConfigSection Section(std::string_view key, std::string_view doc);
   // Keys of a mapping whose keys are names (e.g. per-account limits); each is marked known.
   std::vector<std::string> MapKeys() const;
+  // Whether the file or the environment sets `key`. Does not count as reading it: read it with a
+  // getter, or CheckUnknownKeys() reports it.
   bool Has(std::string_view key) const;
 
   void Error(std::string_view key, std::string message);
