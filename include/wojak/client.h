@@ -23,6 +23,10 @@ struct ClientOptions {
   std::string curve_client_public_key;
   std::string curve_client_secret_key;
   std::chrono::milliseconds heartbeat_interval{1000};
+  // Connect() waits up to this long for the connection (and CURVE handshake) and fails with
+  // UNAVAILABLE if it is not up by then; 0 = return at once and connect in the background
+  // (Send() answers RESOURCE_EXHAUSTED until the engine is reachable).
+  std::chrono::milliseconds connect_timeout{0};
 };
 
 struct Reply {

@@ -1,0 +1,363 @@
+// ZmqServer: ROUTER socket, I/O thread, inbound queue to the sequencer, eventfd-woken replies.
+#include "wire/server.h"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <variant>
+
+#include "common/clock.h"
+#include "wire/codec.h"
+#include "wire/zmq_util.h"
+
+namespace wojak {
+namespace {
+
+using zmq_util::SetInt;
+using zmq_util::ZmqError;
+
+constexpr std::string_view kIpcScheme = "ipc://";
+// Messages read per wake-up before replies get a turn, so a flood of requests cannot starve
+// the replies the sequencer is waiting to send.
+constexpr int kMaxReadsPerWake = 4096;
+
+// True when something accepts connections on the unix socket at path.
+bool UnixSocketIsLive(const std::string& path) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof(address.sun_path)) return false;
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  bool live = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return live;
+}
+
+// Prepares the file system for binding ipc://path: the directory exists and no stale socket
+// file is in the way. A socket another process still serves is left alone (libzmq would
+// silently unlink it and steal its clients).
+Status PrepareIpcPath(const std::string& path) {
+  if (path.empty()) return InvalidArgument("ipc:// endpoint has an empty path");
+  if (path[0] == '@') return OkStatus();  // Linux abstract namespace: no file
+  std::error_code error;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, error);
+    if (error) {
+      return IoError("creating directory " + parent.string() + " for ipc socket: " +
+                     error.message());
+    }
+  }
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) return OkStatus();
+  if (!S_ISSOCK(info.st_mode)) {
+    return FailedPrecondition("ipc path " + path + " exists and is not a socket");
+  }
+  if (UnixSocketIsLive(path)) {
+    return FailedPrecondition("another process is already serving ipc://" + path);
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return IoError("removing stale ipc socket " + path + ": " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+// The place where transport security is decided. A ZAP handler (client-key allowlist) would be
+// installed here, on the same context, before the bind.
+Status ConfigureSecurity(void* socket, const ZmqServerOptions& options) {
+  if (options.curve_secret_key.empty()) return OkStatus();
+  WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(options.curve_secret_key, "curve_secret_key"));
+  WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER"));
+  return zmq_util::SetString(socket, ZMQ_CURVE_SECRETKEY, options.curve_secret_key,
+                             "ZMQ_CURVE_SECRETKEY");
+}
+
+Status ConfigureSocket(void* socket, const ZmqServerOptions& options) {
+  const int heartbeat_ms = static_cast<int>(std::max<int64_t>(options.heartbeat_interval.count(), 1));
+  // Unroutable replies fail with EHOSTUNREACH (counted) instead of vanishing silently.
+  WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY"));
+  WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_SNDHWM, options.high_water_mark, "ZMQ_SNDHWM"));
+  WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_RCVHWM, options.high_water_mark, "ZMQ_RCVHWM"));
+  WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_HEARTBEAT_IVL, heartbeat_ms, "ZMQ_HEARTBEAT_IVL"));
+  WOJAK_RETURN_IF_ERROR(
+      SetInt(socket, ZMQ_HEARTBEAT_TIMEOUT, heartbeat_ms * 3, "ZMQ_HEARTBEAT_TIMEOUT"));
+  WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_HEARTBEAT_TTL, heartbeat_ms * 3, "ZMQ_HEARTBEAT_TTL"));
+  if (zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &options.max_message_bytes,
+                     sizeof(options.max_message_bytes)) != 0) {
+    return ZmqError("zmq_setsockopt(ZMQ_MAXMSGSIZE)");
+  }
+  return ConfigureSecurity(socket, options);
+}
+
+// Binds, applying the ipc file-system rules around the bind.
+Status Bind(void* socket, const std::string& endpoint) {
+  const bool is_ipc = endpoint.starts_with(kIpcScheme);
+  std::string path = is_ipc ? endpoint.substr(kIpcScheme.size()) : std::string();
+  if (is_ipc) WOJAK_RETURN_IF_ERROR(PrepareIpcPath(path));
+  if (zmq_bind(socket, endpoint.c_str()) != 0) return ZmqError("zmq_bind(" + endpoint + ")");
+  // Owner and group (the sidecars' group) may connect; nobody else.
+  if (is_ipc && path[0] != '@' && ::chmod(path.c_str(), 0660) != 0) {
+    return IoError("chmod 0660 " + path + ": " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+StatusOr<std::string> LastEndpoint(void* socket) {
+  char buffer[1024];
+  size_t size = sizeof(buffer);
+  if (zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, buffer, &size) != 0) {
+    return ZmqError("zmq_getsockopt(ZMQ_LAST_ENDPOINT)");
+  }
+  return std::string(buffer);
+}
+
+// The RETRY the I/O thread gives when the sequencer cannot take a request.
+Decision BusyDecision(const Request& request, uint32_t retry_after_ms, std::string message) {
+  Decision decision;
+  decision.kind = DecisionKind::kRetry;
+  decision.retry_after_ms = retry_after_ms;
+  decision.reasons.push_back({ReasonCode::k_ENGINE_BUSY, std::move(message), ""});
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, OrderRequest> || std::is_same_v<T, CancelRequest> ||
+                      std::is_same_v<T, ModifyRequest>) {
+          decision.client_order_id = r.client_order_id;
+          decision.account = r.account;
+        }
+      },
+      request);
+  return decision;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ZmqServer>> ZmqServer::Start(const ZmqServerOptions& options) {
+  if (options.inbound_capacity == 0) return InvalidArgument("inbound_capacity must be positive");
+  void* context = zmq_ctx_new();
+  if (context == nullptr) return ZmqError("zmq_ctx_new");
+  void* socket = zmq_socket(context, ZMQ_ROUTER);
+  if (socket == nullptr) {
+    Status error = ZmqError("zmq_socket(ROUTER)");
+    zmq_ctx_term(context);
+    return error;
+  }
+  auto fail = [&](Status status) {
+    int no_linger = 0;
+    zmq_setsockopt(socket, ZMQ_LINGER, &no_linger, sizeof(no_linger));
+    zmq_close(socket);
+    zmq_ctx_term(context);
+    return status.WithContext("starting engine transport on " + options.endpoint);
+  };
+  Status configured = ConfigureSocket(socket, options);
+  if (!configured.ok()) return fail(configured);
+  Status bound = Bind(socket, options.endpoint);
+  if (!bound.ok()) return fail(bound);
+  StatusOr<std::string> endpoint = LastEndpoint(socket);
+  if (!endpoint.ok()) return fail(endpoint.status());
+  int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) return fail(IoError(std::string("eventfd: ") + std::strerror(errno)));
+  std::unique_ptr<ZmqServer> server(
+      new ZmqServer(options, context, socket, wake_fd, std::move(*endpoint)));
+  server->io_thread_ = std::thread([raw = server.get()] { raw->Run(); });
+  return server;
+}
+
+ZmqServer::ZmqServer(const ZmqServerOptions& options, void* context, void* socket, int wake_fd,
+                     std::string endpoint)
+    : options_(options),
+      context_(context),
+      socket_(socket),
+      wake_fd_(wake_fd),
+      endpoint_(std::move(endpoint)),
+      inbound_(options.inbound_capacity) {}
+
+ZmqServer::~ZmqServer() { Stop(); }
+
+void ZmqServer::SendReplies(std::vector<OutboundReply>&& replies) {
+  if (replies.empty()) return;
+  bool wake;
+  {
+    std::lock_guard lock(outbound_mutex_);
+    if (closed_) {
+      counters_.dropped_replies.fetch_add(replies.size(), std::memory_order_relaxed);
+      replies.clear();
+      return;
+    }
+    // Only the empty → non-empty transition needs a wake-up; later appends ride along.
+    wake = outbound_.empty();
+    if (wake) {
+      outbound_.swap(replies);
+    } else {
+      for (OutboundReply& reply : replies) outbound_.push_back(std::move(reply));
+    }
+  }
+  replies.clear();
+  if (wake) Wake();
+}
+
+void ZmqServer::StopIntake() {
+  intake_stopped_.store(true, std::memory_order_release);
+  inbound_.Close();
+}
+
+void ZmqServer::Stop() {
+  std::lock_guard stop_lock(stop_mutex_);
+  if (!io_thread_.joinable()) return;
+  StopIntake();
+  {
+    std::lock_guard lock(outbound_mutex_);
+    stopping_ = true;
+  }
+  Wake();
+  io_thread_.join();
+  ::close(wake_fd_);
+  zmq_ctx_term(context_);  // returns once linger has delivered or expired
+}
+
+void ZmqServer::Wake() {
+  uint64_t one = 1;
+  // Cannot fail short of the 2^64 counter limit; a lost write would only delay one batch.
+  [[maybe_unused]] ssize_t written = ::write(wake_fd_, &one, sizeof(one));
+}
+
+void ZmqServer::Run() {
+  zmq_pollitem_t items[2] = {{socket_, 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+  std::optional<std::chrono::steady_clock::time_point> close_at;
+  while (true) {
+    long timeout_ms = -1;  // the hot path never wakes on a timer
+    if (close_at) {
+      auto remaining = std::chrono::ceil<std::chrono::milliseconds>(
+          *close_at - std::chrono::steady_clock::now());
+      if (remaining.count() <= 0) break;
+      timeout_ms = static_cast<long>(remaining.count());
+    }
+    if (zmq_poll(items, 2, timeout_ms) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      uint64_t count;
+      [[maybe_unused]] ssize_t read_bytes = ::read(wake_fd_, &count, sizeof(count));
+      bool stopping;
+      {
+        std::lock_guard lock(outbound_mutex_);
+        stopping = stopping_;
+      }
+      if (stopping && !close_at) {
+        close_at = std::chrono::steady_clock::now() + options_.close_grace;
+      }
+      SendPending();
+    }
+    // Once intake is stopped these are answered RETRY, so clients requeue at once.
+    if (items[0].revents & ZMQ_POLLIN) ReadInbound();
+  }
+  {
+    std::lock_guard lock(outbound_mutex_);
+    closed_ = true;
+  }
+  SendPending();
+  int linger_ms = static_cast<int>(options_.linger.count());
+  zmq_setsockopt(socket_, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+  zmq_close(socket_);
+}
+
+void ZmqServer::ReadInbound() {
+  for (int n = 0; n < kMaxReadsPerWake; ++n) {
+    zmq_util::Message routing_id;
+    if (zmq_msg_recv(routing_id.get(), socket_, ZMQ_DONTWAIT) < 0) {
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: nothing more to read
+    }
+    if (!routing_id.more()) continue;  // ROUTER always delivers identity + payload
+    zmq_util::Message payload;
+    if (zmq_msg_recv(payload.get(), socket_, ZMQ_DONTWAIT) < 0) return;
+    if (payload.more()) {
+      int frames = 1;
+      for (bool more = true; more; ++frames) {
+        zmq_util::Message extra;
+        if (zmq_msg_recv(extra.get(), socket_, ZMQ_DONTWAIT) < 0) break;
+        more = extra.more();
+      }
+      counters_.malformed_frames.fetch_add(1, std::memory_order_relaxed);
+      SendFrame(routing_id.view(),
+                EncodeErrorReply(PeekRequestId(payload.view()),
+                                 "expected one frame per message, got " + std::to_string(frames)));
+      continue;
+    }
+    HandleFrame(routing_id.view(), payload.view());
+  }
+}
+
+void ZmqServer::HandleFrame(std::string_view routing_id, std::string_view payload) {
+  StatusOr<DecodedRequest> decoded = DecodeRequest(payload);
+  if (!decoded.ok()) {
+    counters_.malformed_frames.fetch_add(1, std::memory_order_relaxed);
+    SendFrame(routing_id, EncodeErrorReply(PeekRequestId(payload), decoded.status().message()));
+    return;
+  }
+  counters_.requests_received.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t request_id = decoded->request_id;
+  if (std::holds_alternative<PingRequest>(decoded->request)) {
+    SendFrame(routing_id, EncodePong(request_id));
+    return;
+  }
+  if (!intake_stopped_.load(std::memory_order_acquire)) {
+    InboundRequest inbound{std::string(routing_id), request_id, std::move(decoded->request),
+                           RealClock::Instance().Monotonic()};
+    if (inbound_.TryPush(std::move(inbound))) return;
+    // TryPush leaves a refused item intact, so the request can still be named in the reply.
+    decoded->request = std::move(inbound.request);
+  }
+  std::string message =
+      inbound_.closed()
+          ? std::string("engine is shutting down")
+          : "engine queue is full (" + std::to_string(inbound_.capacity()) + " requests)";
+  counters_.busy_replies.fetch_add(1, std::memory_order_relaxed);
+  SendFrame(routing_id,
+            EncodeDecisionReply(request_id, BusyDecision(decoded->request,
+                                                         options_.busy_retry_after_ms,
+                                                         std::move(message))));
+}
+
+void ZmqServer::SendPending() {
+  {
+    std::lock_guard lock(outbound_mutex_);
+    sending_.swap(outbound_);
+  }
+  for (OutboundReply& reply : sending_) {
+    if (reply.encoded_reply.empty()) {
+      SendFrame(reply.routing_id, EncodeDecisionReply(reply.request_id, reply.decision));
+    } else {
+      SendFrame(reply.routing_id, reply.encoded_reply);
+    }
+  }
+  sending_.clear();
+}
+
+void ZmqServer::SendFrame(std::string_view routing_id, std::string_view payload) {
+  if (zmq_send(socket_, routing_id.data(), routing_id.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+      zmq_send(socket_, payload.data(), payload.size(), ZMQ_DONTWAIT) < 0) {
+    // EHOSTUNREACH: the client disconnected. EAGAIN: its queue is full because it stopped
+    // reading; it will time out and resend, and the journal answers DUPLICATE.
+    auto& counter =
+        errno == EHOSTUNREACH ? counters_.unroutable_replies : counters_.dropped_replies;
+    counter.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  counters_.replies_sent.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace wojak
