@@ -1,0 +1,135 @@
+// `wojak sidecar`: configuration, source construction and the pipeline's lifetime.
+#include "sidecar/sidecar.h"
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "sidecar/registry.h"
+#include "wojak/client.h"
+
+namespace wojak::sidecar {
+namespace {
+
+constexpr std::string_view kSourcesDoc =
+    "one section per source (sources.<name>), read by `wojak sidecar --source <name>`";
+
+std::string LinkedSources() {
+  std::string names;
+  for (const std::string& name : SourceRegistry::Names()) {
+    if (!names.empty()) names += ", ";
+    names += name;
+  }
+  return names.empty() ? "none" : names;
+}
+
+}  // namespace
+
+PipelineOptions ReadPipelineOptions(ConfigSection section) {
+  PipelineOptions defaults;
+  PipelineOptions options;
+  options.default_endpoint = section.String(
+      "endpoint", defaults.default_endpoint,
+      "engine endpoint (ipc://PATH or tcp://HOST:PORT) for accounts not in sidecar.shards");
+  ConfigSection shards = section.Section(
+      "shards", "account -> engine endpoint of the shard that owns it (default: none)");
+  for (const std::string& account : shards.MapKeys()) {
+    options.shard_map[account] = shards.String(account, "", "engine endpoint owning this account");
+    if (options.shard_map[account].empty()) shards.Error(account, "endpoint must not be empty");
+  }
+  options.window = static_cast<int>(section.Int(
+      "window", defaults.window,
+      "requests in flight to one engine before the source stops being polled", 1, 65536));
+  options.request_timeout = section.Duration(
+      "request_timeout", defaults.request_timeout,
+      "no reply within this: the engine is presumed stuck, its in-flight messages are nacked and "
+      "the connection is rebuilt");
+  options.max_attempts = static_cast<int>(section.Int(
+      "max_attempts", defaults.max_attempts,
+      "a message whose request timed out on this many broker deliveries is dead-lettered "
+      "(sources that report delivery counts)",
+      1, 1000000));
+  options.backoff_initial =
+      section.Duration("backoff_initial", defaults.backoff_initial,
+                       "nack delay for a first delivery; doubles with each redelivery");
+  options.backoff_max = section.Duration("backoff_max", defaults.backoff_max,
+                                         "upper bound of the nack and reconnect delays");
+  options.heartbeat_interval = section.Duration(
+      "heartbeat_interval", defaults.heartbeat_interval,
+      "an engine silent this long is pinged; no pong within request_timeout marks it down");
+  options.reconnect_interval = section.Duration(
+      "reconnect_interval", defaults.reconnect_interval,
+      "first delay before reconnecting to an engine that is down (doubles up to backoff_max)");
+  options.drain_timeout =
+      section.Duration("drain_timeout", defaults.drain_timeout,
+                       "on SIGTERM, how long to wait for replies to requests already in flight");
+  options.idle_poll_wait = section.Duration(
+      "idle_poll_wait", defaults.idle_poll_wait,
+      "longest a poll of an idle source blocks (bounds heartbeat and timeout handling)");
+  options.curve_server_public_key =
+      section.String("curve_server_public_key", "",
+                     "engine's CURVE public key (Z85) for tcp:// across hosts; empty = plain");
+  options.curve_client_public_key =
+      section.String("curve_client_public_key", "", "this sidecar's CURVE public key (Z85)");
+  options.curve_client_secret_key =
+      section.Secret("curve_client_secret_key", "this sidecar's CURVE secret key (Z85)")
+          .value_or("");
+  if (options.request_timeout.count() <= 0) section.Error("request_timeout", "must be positive");
+  if (options.backoff_max < options.backoff_initial) {
+    section.Error("backoff_max", "must not be below backoff_initial");
+  }
+  return options;
+}
+
+Status RunSidecar(ConfigDocument& config, std::string_view source_name,
+                  const std::atomic<bool>& stop, const SidecarOverrides& overrides) {
+  ConfigSection root = config.Root();
+  PipelineOptions options =
+      ReadPipelineOptions(root.Section("sidecar", "the sidecar pipeline (any source)"));
+  if (!overrides.endpoint.empty()) options.default_endpoint = overrides.endpoint;
+
+  const SourceFactory* factory = SourceRegistry::Find(source_name);
+  if (factory == nullptr) {
+    return NotFound("no source named '" + std::string(source_name) +
+                    "' is linked into this binary (linked: " + LinkedSources() + ")");
+  }
+  ConfigSection section =
+      root.Section("sources", kSourcesDoc).Section(source_name, "this source's settings");
+  auto engine_available = std::make_shared<std::atomic<bool>>(false);
+  SourceContext context{std::string(source_name), engine_available};
+  StatusOr<std::unique_ptr<Source>> source = (*factory)(section, context);
+  WOJAK_RETURN_IF_ERROR(config.errors().ToStatus());
+  if (!source.ok()) return source.status();
+
+  WOJAK_RETURN_IF_ERROR((*source)->Start().WithContext("starting source"));
+  LogInfo("sidecar_started", {{"source", source_name},
+                              {"endpoint", options.default_endpoint},
+                              {"shards", options.shard_map.size()},
+                              {"window", options.window}});
+  Pipeline pipeline(**source, std::string(source_name), options, &EngineClient::Connect,
+                    RealClock::Instance(), engine_available);
+  Status status = pipeline.Run(stop);
+  (*source)->Stop();
+  const PipelineCounters& counters = pipeline.counters();
+  LogInfo("sidecar_stopped", {{"source", source_name},
+                              {"received", counters.received.load()},
+                              {"acked", counters.acked.load()},
+                              {"nacked", counters.nacked.load()},
+                              {"dead_lettered", counters.dead_lettered.load()}});
+  return status;
+}
+
+void ReadSidecarConfig(ConfigDocument& config) {
+  ConfigSection root = config.Root();
+  ReadPipelineOptions(root.Section("sidecar", "the sidecar pipeline (any source)"));
+  ConfigSection sources = root.Section("sources", kSourcesDoc);
+  for (const std::string& name : SourceRegistry::Names()) {
+    // Only sections present: an unused source's required keys are not this file's problem.
+    if (!sources.Has(name)) continue;
+    ConfigSection section = sources.Section(name, "this source's settings");
+    SourceContext context{name};
+    (*SourceRegistry::Find(name))(section, context).status().IgnoreError();
+  }
+}
+
+}  // namespace wojak::sidecar
