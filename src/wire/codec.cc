@@ -19,6 +19,8 @@ template <class... Fs>
 struct Overloaded : Fs... {
   using Fs::operator()...;
 };
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;  // clang < 17 lacks aggregate deduction
 
 // ---- Enum mapping. Model → wire switches are exhaustive, so adding a model enumerator without
 // a wire one fails to compile; wire → model is a range check plus these pinned equalities.
