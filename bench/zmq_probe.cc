@@ -50,7 +50,8 @@ void RunRouter(void* router, int messages, std::string ack) {
   for (int i = 0; i < messages; ++i) {
     zmq_msg_init(&identity);
     zmq_msg_init(&request);
-    bool received = zmq_msg_recv(&identity, router, 0) >= 0 && zmq_msg_recv(&request, router, 0) >= 0;
+    bool received =
+        zmq_msg_recv(&identity, router, 0) >= 0 && zmq_msg_recv(&request, router, 0) >= 0;
     bool sent = received && zmq_msg_send(&identity, router, ZMQ_SNDMORE) >= 0 &&
                 zmq_send(router, ack.data(), ack.size(), 0) >= 0;
     zmq_msg_close(&identity);

@@ -1,4 +1,6 @@
 // EngineClient over a ZeroMQ DEALER: pipelined requests, replies matched by request id.
+#include "wojak/client.h"
+
 #include <zmq.h>
 
 #include <algorithm>
@@ -8,7 +10,6 @@
 
 #include "wire/codec.h"
 #include "wire/zmq_util.h"
-#include "wojak/client.h"
 
 namespace wojak {
 namespace {
@@ -145,7 +146,8 @@ Status ConfigureCurve(void* socket, const ClientOptions& options) {
 }
 
 Status ConfigureSocket(void* socket, const ClientOptions& options) {
-  const int heartbeat_ms = static_cast<int>(std::max<int64_t>(options.heartbeat_interval.count(), 1));
+  const int heartbeat_ms =
+      static_cast<int>(std::max<int64_t>(options.heartbeat_interval.count(), 1));
   // Replies never outnumber requests, so the window bounds both queues.
   const int high_water_mark = std::max(options.max_in_flight, 1) * 2;
   WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_LINGER, 0, "ZMQ_LINGER"));

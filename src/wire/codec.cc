@@ -58,73 +58,100 @@ WOJAK_SAME_VALUE(ReferenceSource::kMaster, wire::ReferenceSource::MASTER);
 
 wire::Side ToWire(Side v) {
   switch (v) {
-    case Side::kBuy: return wire::Side::BUY;
-    case Side::kSell: return wire::Side::SELL;
+    case Side::kBuy:
+      return wire::Side::BUY;
+    case Side::kSell:
+      return wire::Side::SELL;
   }
   return wire::Side::BUY;
 }
 wire::OrderType ToWire(OrderType v) {
   switch (v) {
-    case OrderType::kMarket: return wire::OrderType::MARKET;
-    case OrderType::kLimit: return wire::OrderType::LIMIT;
-    case OrderType::kStopLoss: return wire::OrderType::SL;
-    case OrderType::kStopLossMarket: return wire::OrderType::SL_M;
+    case OrderType::kMarket:
+      return wire::OrderType::MARKET;
+    case OrderType::kLimit:
+      return wire::OrderType::LIMIT;
+    case OrderType::kStopLoss:
+      return wire::OrderType::SL;
+    case OrderType::kStopLossMarket:
+      return wire::OrderType::SL_M;
   }
   return wire::OrderType::LIMIT;
 }
 wire::Product ToWire(Product v) {
   switch (v) {
-    case Product::kNrml: return wire::Product::NRML;
-    case Product::kMis: return wire::Product::MIS;
+    case Product::kNrml:
+      return wire::Product::NRML;
+    case Product::kMis:
+      return wire::Product::MIS;
   }
   return wire::Product::NRML;
 }
 wire::Validity ToWire(Validity v) {
   switch (v) {
-    case Validity::kDay: return wire::Validity::DAY;
-    case Validity::kIoc: return wire::Validity::IOC;
+    case Validity::kDay:
+      return wire::Validity::DAY;
+    case Validity::kIoc:
+      return wire::Validity::IOC;
   }
   return wire::Validity::DAY;
 }
 wire::DecisionKind ToWire(DecisionKind v) {
   switch (v) {
-    case DecisionKind::kAccepted: return wire::DecisionKind::ACCEPTED;
-    case DecisionKind::kRejected: return wire::DecisionKind::REJECTED;
-    case DecisionKind::kEscalated: return wire::DecisionKind::ESCALATED;
-    case DecisionKind::kDuplicate: return wire::DecisionKind::DUPLICATE;
-    case DecisionKind::kRetry: return wire::DecisionKind::RETRY;
+    case DecisionKind::kAccepted:
+      return wire::DecisionKind::ACCEPTED;
+    case DecisionKind::kRejected:
+      return wire::DecisionKind::REJECTED;
+    case DecisionKind::kEscalated:
+      return wire::DecisionKind::ESCALATED;
+    case DecisionKind::kDuplicate:
+      return wire::DecisionKind::DUPLICATE;
+    case DecisionKind::kRetry:
+      return wire::DecisionKind::RETRY;
   }
   return wire::DecisionKind::RETRY;
 }
 wire::AdminAction ToWire(AdminAction v) {
   switch (v) {
-    case AdminAction::kHalt: return wire::AdminAction::HALT;
-    case AdminAction::kResume: return wire::AdminAction::RESUME;
-    case AdminAction::kReduceOnly: return wire::AdminAction::REDUCE_ONLY;
+    case AdminAction::kHalt:
+      return wire::AdminAction::HALT;
+    case AdminAction::kResume:
+      return wire::AdminAction::RESUME;
+    case AdminAction::kReduceOnly:
+      return wire::AdminAction::REDUCE_ONLY;
   }
   return wire::AdminAction::HALT;
 }
 wire::AdminScope ToWire(AdminScope v) {
   switch (v) {
-    case AdminScope::kGlobal: return wire::AdminScope::GLOBAL;
-    case AdminScope::kAccount: return wire::AdminScope::ACCOUNT;
-    case AdminScope::kStrategy: return wire::AdminScope::STRATEGY;
+    case AdminScope::kGlobal:
+      return wire::AdminScope::GLOBAL;
+    case AdminScope::kAccount:
+      return wire::AdminScope::ACCOUNT;
+    case AdminScope::kStrategy:
+      return wire::AdminScope::STRATEGY;
   }
   return wire::AdminScope::GLOBAL;
 }
 wire::ExecutionStatus ToWire(ExecutionStatus v) {
   switch (v) {
-    case ExecutionStatus::kFilled: return wire::ExecutionStatus::FILLED;
-    case ExecutionStatus::kPartiallyFilled: return wire::ExecutionStatus::PARTIALLY_FILLED;
-    case ExecutionStatus::kFailed: return wire::ExecutionStatus::FAILED;
+    case ExecutionStatus::kFilled:
+      return wire::ExecutionStatus::FILLED;
+    case ExecutionStatus::kPartiallyFilled:
+      return wire::ExecutionStatus::PARTIALLY_FILLED;
+    case ExecutionStatus::kFailed:
+      return wire::ExecutionStatus::FAILED;
   }
   return wire::ExecutionStatus::FAILED;
 }
 wire::ReferenceSource ToWire(ReferenceSource v) {
   switch (v) {
-    case ReferenceSource::kNone: return wire::ReferenceSource::NONE;
-    case ReferenceSource::kLtp: return wire::ReferenceSource::LTP;
-    case ReferenceSource::kMaster: return wire::ReferenceSource::MASTER;
+    case ReferenceSource::kNone:
+      return wire::ReferenceSource::NONE;
+    case ReferenceSource::kLtp:
+      return wire::ReferenceSource::LTP;
+    case ReferenceSource::kMaster:
+      return wire::ReferenceSource::MASTER;
   }
   return wire::ReferenceSource::NONE;
 }
@@ -187,7 +214,7 @@ Offset<wire::ExecutionReport> BuildExecution(FlatBufferBuilder& b, const Executi
 }
 
 Offset<flatbuffers::Vector<Offset<wire::Reason>>> BuildReasons(FlatBufferBuilder& b,
-                                                                const std::vector<Reason>& reasons) {
+                                                               const std::vector<Reason>& reasons) {
   if (reasons.empty()) return 0;
   return b.CreateVector<Offset<wire::Reason>>(reasons.size(), [&](size_t i) {
     const Reason& r = reasons[i];
@@ -223,8 +250,8 @@ std::string Where(std::string_view table, std::string_view field) {
   return where;
 }
 
-Status RequiredString(const flatbuffers::String* s, std::string_view table,
-                      std::string_view field, std::string& out) {
+Status RequiredString(const flatbuffers::String* s, std::string_view table, std::string_view field,
+                      std::string& out) {
   if (s == nullptr) return InvalidArgument(Where(table, field) + " is missing");
   out.assign(s->data(), s->size());
   return OkStatus();
@@ -272,8 +299,7 @@ Status DecodeNewOrder(const wire::NewOrder& in, OrderRequest& o) {
 
 Status DecodeCancel(const wire::CancelOrder& in, CancelRequest& c) {
   WOJAK_RETURN_IF_ERROR(RequiredString(in.account(), "CancelOrder", "account", c.account));
-  return RequiredString(in.client_order_id(), "CancelOrder", "client_order_id",
-                        c.client_order_id);
+  return RequiredString(in.client_order_id(), "CancelOrder", "client_order_id", c.client_order_id);
 }
 
 Status DecodeModify(const wire::ModifyOrder& in, ModifyRequest& m) {
@@ -373,8 +399,7 @@ class AlignedView {
 // Reads the envelope's root table and header fields without trusting the rest of the frame.
 // Null when even that much is unreadable.
 const wire::Envelope* EnvelopeHeader(const AlignedView& view) {
-  if (view.size() < sizeof(flatbuffers::uoffset_t) ||
-      view.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+  if (view.size() < sizeof(flatbuffers::uoffset_t) || view.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
     return nullptr;
   }
   flatbuffers::Verifier verifier(view.data(), view.size());
@@ -426,28 +451,28 @@ std::string BodyName(wire::Body type) { return wire::EnumNameBody(type); }
 
 std::string EncodeRequest(uint64_t request_id, const Request& request) {
   FlatBufferBuilder& b = ClearedBuilder();
-  auto [type, body] = std::visit(
-      Overloaded{
-          [&](const OrderRequest& o) {
-            return std::pair(wire::Body::NewOrder, BuildNewOrder(b, o).Union());
-          },
-          [&](const CancelRequest& c) {
-            return std::pair(wire::Body::CancelOrder, BuildCancel(b, c).Union());
-          },
-          [&](const ModifyRequest& m) {
-            return std::pair(wire::Body::ModifyOrder, BuildModify(b, m).Union());
-          },
-          [&](const EscalationVerdict& v) {
-            return std::pair(wire::Body::EscalationVerdict, BuildVerdict(b, v).Union());
-          },
-          [&](const AdminRequest& a) {
-            return std::pair(wire::Body::Admin, BuildAdmin(b, a).Union());
-          },
-          [&](const PingRequest&) {
-            return std::pair(wire::Body::Ping, wire::CreatePing(b).Union());
-          },
-      },
-      request);
+  auto [type, body] =
+      std::visit(Overloaded{
+                     [&](const OrderRequest& o) {
+                       return std::pair(wire::Body::NewOrder, BuildNewOrder(b, o).Union());
+                     },
+                     [&](const CancelRequest& c) {
+                       return std::pair(wire::Body::CancelOrder, BuildCancel(b, c).Union());
+                     },
+                     [&](const ModifyRequest& m) {
+                       return std::pair(wire::Body::ModifyOrder, BuildModify(b, m).Union());
+                     },
+                     [&](const EscalationVerdict& v) {
+                       return std::pair(wire::Body::EscalationVerdict, BuildVerdict(b, v).Union());
+                     },
+                     [&](const AdminRequest& a) {
+                       return std::pair(wire::Body::Admin, BuildAdmin(b, a).Union());
+                     },
+                     [&](const PingRequest&) {
+                       return std::pair(wire::Body::Ping, wire::CreatePing(b).Union());
+                     },
+                 },
+                 request);
   return FinishEnvelope(b, request_id, type, body);
 }
 
@@ -563,18 +588,16 @@ std::string EncodeJournalRecord(const JournalRecord& record) {
       record.input);
   auto decision = BuildDecision(b, record.decision);
   auto order_id = OptionalString(b, record.order_id);
-  b.Finish(wire::CreateJournalRecord(b, input_type, input, decision, order_id,
-                                     OptionalPaise(record.reference_price),
-                                     ToWire(record.reference_source),
-                                     OptionalPaise(record.effective_price)));
+  b.Finish(wire::CreateJournalRecord(
+      b, input_type, input, decision, order_id, OptionalPaise(record.reference_price),
+      ToWire(record.reference_source), OptionalPaise(record.effective_price)));
   return Bytes(b);
 }
 
 namespace {
 
 Status DecodeJournalRecordInto(const AlignedView& view, JournalRecord& out) {
-  if (view.size() < sizeof(flatbuffers::uoffset_t) ||
-      view.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+  if (view.size() < sizeof(flatbuffers::uoffset_t) || view.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
     return InvalidArgument("journal record of " + std::to_string(view.size()) +
                            " bytes is truncated");
   }

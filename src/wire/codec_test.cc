@@ -259,9 +259,9 @@ TEST(CodecTest, MissingRequiredStringIsNamed) {
 
 TEST(CodecTest, UnknownEnumValueIsNamed) {
   flatbuffers::FlatBufferBuilder b;
-  auto body = wire::CreateNewOrder(b, b.CreateString("c"), b.CreateString("a"), 0,
-                                   b.CreateString("NFO"), b.CreateString("X"),
-                                   static_cast<wire::Side>(9));
+  auto body =
+      wire::CreateNewOrder(b, b.CreateString("c"), b.CreateString("a"), 0, b.CreateString("NFO"),
+                           b.CreateString("X"), static_cast<wire::Side>(9));
   std::string bytes = RawEnvelope(kWireVersion, 1, wire::Body::NewOrder, b, body.Union());
   EXPECT_THAT(ExpectInvalid(bytes), HasSubstr("NewOrder.side has unknown value 9"));
 }

@@ -56,8 +56,8 @@ Status PrepareIpcPath(const std::string& path) {
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, error);
     if (error) {
-      return IoError("creating directory " + parent.string() + " for ipc socket: " +
-                     error.message());
+      return IoError("creating directory " + parent.string() +
+                     " for ipc socket: " + error.message());
     }
   }
   struct stat info {};
@@ -85,7 +85,8 @@ Status ConfigureSecurity(void* socket, const ZmqServerOptions& options) {
 }
 
 Status ConfigureSocket(void* socket, const ZmqServerOptions& options) {
-  const int heartbeat_ms = static_cast<int>(std::max<int64_t>(options.heartbeat_interval.count(), 1));
+  const int heartbeat_ms =
+      static_cast<int>(std::max<int64_t>(options.heartbeat_interval.count(), 1));
   // Unroutable replies fail with EHOSTUNREACH (counted) instead of vanishing silently.
   WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY"));
   WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_SNDHWM, options.high_water_mark, "ZMQ_SNDHWM"));
@@ -321,15 +322,13 @@ void ZmqServer::HandleFrame(std::string_view routing_id, std::string_view payloa
     // TryPush leaves a refused item intact, so the request can still be named in the reply.
     decoded->request = std::move(inbound.request);
   }
-  std::string message =
-      inbound_.closed()
-          ? std::string("engine is shutting down")
-          : "engine queue is full (" + std::to_string(inbound_.capacity()) + " requests)";
+  std::string message = inbound_.closed() ? std::string("engine is shutting down")
+                                          : "engine queue is full (" +
+                                                std::to_string(inbound_.capacity()) + " requests)";
   counters_.busy_replies.fetch_add(1, std::memory_order_relaxed);
-  SendFrame(routing_id,
-            EncodeDecisionReply(request_id, BusyDecision(decoded->request,
-                                                         options_.busy_retry_after_ms,
-                                                         std::move(message))));
+  SendFrame(routing_id, EncodeDecisionReply(
+                            request_id, BusyDecision(decoded->request, options_.busy_retry_after_ms,
+                                                     std::move(message))));
 }
 
 void ZmqServer::SendPending() {

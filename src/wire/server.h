@@ -47,7 +47,7 @@ struct ZmqServerOptions {
 struct InboundRequest {
   std::string routing_id;  // the client connection (ZeroMQ ROUTER identity)
   uint64_t request_id = 0;
-  Request request;  // never a PingRequest: the I/O thread answers pings itself
+  Request request;               // never a PingRequest: the I/O thread answers pings itself
   int64_t received_mono_ns = 0;  // RealClock monotonic time when the frame was read
 };
 
@@ -109,7 +109,7 @@ class ZmqServer {
 
   const ZmqServerOptions options_;
   void* context_;
-  void* socket_;  // used only by the I/O thread once started
+  void* socket_;       // used only by the I/O thread once started
   const int wake_fd_;  // eventfd: SendReplies/Stop wake the I/O thread out of zmq_poll
   const std::string endpoint_;
   MpscQueue<InboundRequest> inbound_;

@@ -2,14 +2,13 @@
 #include "wire/server.h"
 
 #include <flatbuffers/flatbuffers.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -400,7 +399,8 @@ TEST(ZmqServerTest, RepliesHandedOverBeforeStopReachAPollingClient) {
   decision.kind = DecisionKind::kAccepted;
   decision.client_order_id = "drained";
   replies.push_back({batch[0].routing_id, batch[0].request_id, decision, ""});
-  // The engine's drain: last replies, then Stop(), while the client keeps polling as a sidecar does.
+  // The engine's drain: last replies, then Stop(), while the client keeps polling as a sidecar
+  // does.
   std::thread stopper([&] {
     server->SendReplies(std::move(replies));
     server->Stop();
