@@ -1,0 +1,68 @@
+// Reference prices the gate prices orders against, and the policy choosing between sources.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "instruments/instrument_table.h"
+#include "model/money.h"
+
+namespace wojak {
+
+enum class PriceSource : uint8_t { kLastTradedPrice, kMaster };
+std::string_view PriceSourceName(PriceSource source);  // "LTP", "MASTER"
+
+struct ReferencePrice {
+  Paise price;
+  PriceSource source = PriceSource::kLastTradedPrice;
+  Nanos as_of = 0;  // the tick's time for an LTP; 0 for the master
+  bool operator==(const ReferencePrice&) const = default;
+};
+
+struct LastTrade {
+  Paise price;
+  Nanos time = 0;
+};
+
+// NSE_RULES.md "Reference price": the live LTP when it is at most `max_age` old; otherwise the
+// master's last_price when non-zero and `fallback_to_master`; otherwise none (fail closed).
+struct ReferencePricePolicy {
+  Nanos max_age = 5 * kNanosPerSecond;  // reference_price.max_age
+  bool fallback_to_master = true;       // reference_price.fallback_to_master
+};
+
+// An LTP exactly max_age old still counts; a tick stamped after `now` (feed clock ahead of
+// ours) counts as fresh.
+std::optional<ReferencePrice> ResolveReferencePrice(const std::optional<LastTrade>& live,
+                                                    Paise master_last_price, Nanos now,
+                                                    const ReferencePricePolicy& policy);
+
+// What the engine provides the gate: the reference price of a contract at `now` under the
+// policy above. Implementations must not allocate in Reference() (it is on the hot path).
+class MarketView {
+ public:
+  virtual ~MarketView() = default;
+  virtual std::optional<ReferencePrice> Reference(int64_t instrument_token, Nanos now) const = 0;
+};
+
+// A MarketView over a map of last trades and an instrument table, for tests and benchmarks.
+class InMemoryMarketView final : public MarketView {
+ public:
+  explicit InMemoryMarketView(std::shared_ptr<const InstrumentTable> instruments,
+                              ReferencePricePolicy policy = {});
+
+  void SetLastTrade(int64_t instrument_token, Paise price, Nanos time);
+  void ClearLastTrade(int64_t instrument_token);
+  std::optional<ReferencePrice> Reference(int64_t instrument_token, Nanos now) const override;
+
+ private:
+  std::shared_ptr<const InstrumentTable> instruments_;
+  ReferencePricePolicy policy_;
+  std::unordered_map<int64_t, LastTrade> last_trades_;
+};
+
+}  // namespace wojak

@@ -1,0 +1,169 @@
+// The mutable state the gate reads: open orders, positions, counters and trading states. It
+// changes only through explicit events carrying explicit timestamps, so replaying the journal's
+// events rebuilds exactly the same state (compare with operator== or Dump()).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "model/instrument.h"
+#include "model/money.h"
+#include "model/order.h"
+#include "model/requests.h"
+#include "risk/breach.h"
+#include "risk/order_view.h"
+
+namespace wojak {
+
+// Transparent hashing so maps keyed by std::string are searched with a string_view (no copy).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+template <typename Value>
+using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+
+// SEBI's algorithmic-order threshold is counted per second.
+inline constexpr Nanos kRateWindow = kNanosPerSecond;
+
+// Orders counted per IST trading date; a new date starts from zero.
+struct DayCounter {
+  EpochDay day = INT32_MIN;
+  int64_t count = 0;
+  int64_t CountOn(EpochDay today) const { return day == today ? count : 0; }
+  void Increment(EpochDay today);
+  bool operator==(const DayCounter&) const = default;
+};
+
+// Times of the orders of the last kRateWindow, oldest first.
+struct RateWindow {
+  std::deque<Nanos> times;
+  // Orders in the window (now - kRateWindow, now]: one exactly kRateWindow old has left it.
+  int64_t CountInWindow(Nanos now) const;
+  // Records an order at `now` and forgets those that left the window. Times never go backwards:
+  // a clock step back records the latest time seen instead.
+  void Record(Nanos now);
+  bool operator==(const RateWindow&) const = default;
+};
+
+struct OpenOrder {
+  std::string account;
+  std::string strategy;
+  int64_t instrument_token = 0;
+  std::string underlying;
+  Qty lot_size = 0;
+  Side side = Side::kBuy;
+  Qty remaining = 0;
+  Paise price;  // the effective price (a MARKET order's protected limit)
+  bool operator==(const OpenOrder&) const = default;
+};
+
+// An open order resting in an instrument, for the self-trade check.
+struct RestingOrder {
+  OrderId id = 0;
+  Side side = Side::kBuy;
+  Paise price;
+  bool operator==(const RestingOrder&) const = default;
+};
+
+// One account's holding in one contract, plus its open orders there.
+struct Position {
+  int64_t instrument_token = 0;
+  std::string underlying;
+  Qty lot_size = 0;
+  Qty net_quantity = 0;  // + long, - short
+  // Signed cost of the open net quantity (sum of quantity x price, long positive); the average
+  // price is cost / net_quantity. Kept exact, so realised P&L never drifts.
+  Paise cost;
+  Paise realised;  // realised P&L since the state began (all days)
+  Qty open_buy_quantity = 0;
+  Qty open_sell_quantity = 0;
+  std::vector<RestingOrder> resting;
+  bool operator==(const Position&) const = default;
+};
+
+struct AccountState {
+  TradingState trading_state = TradingState::kActive;
+  int64_t open_orders = 0;
+  Paise open_order_value;  // sum of remaining quantity x price of open orders
+  std::unordered_map<int64_t, Position> positions;  // by instrument token
+  // Gross lots per underlying: the sum over its contracts of |net quantity| / lot size. CE and
+  // PE positions do not offset each other, so this is deliberately not a net figure.
+  StringMap<int64_t> underlying_lots;
+  Paise realised_today;  // realised P&L on realised_day (IST)
+  EpochDay realised_day = INT32_MIN;
+  DayCounter orders_today;
+  RateWindow rate;
+
+  Paise RealisedOn(EpochDay today) const {
+    return realised_day == today ? realised_today : Paise();
+  }
+  const Position* FindPosition(int64_t instrument_token) const;
+  int64_t UnderlyingLots(std::string_view underlying) const;
+  bool operator==(const AccountState&) const = default;
+};
+
+struct StrategyState {
+  TradingState trading_state = TradingState::kActive;
+  DayCounter orders_today;
+  RateWindow rate;
+  bool operator==(const StrategyState&) const = default;
+};
+
+struct RiskStateOptions {
+  size_t expected_accounts = 1024;
+  size_t expected_strategies = 256;
+  size_t expected_open_orders = 65536;
+};
+
+class RiskState {
+ public:
+  explicit RiskState(const RiskStateOptions& options = {});
+
+  // Every order that reaches the gate counts toward the rate and daily-count limits, whatever
+  // the decision (SEBI counts order messages sent, and a strategy stuck in a reject loop should
+  // exhaust its budget, not spin). Call after Evaluate() with the same `now`.
+  void OnOrderEvaluated(std::string_view account, std::string_view strategy, Nanos now);
+  // An order became open (ACCEPTED or ESCALATED) at `price` (the result's effective price).
+  // Needs the resolved instrument. AlreadyExists if `id` is already open.
+  Status OnOrderOpened(OrderId id, const OrderView& order, Paise price);
+  // A MODIFY was accepted: the open order now has `remaining` units at `price`.
+  Status OnOrderModified(OrderId id, Qty remaining, Paise price);
+  // A fill of `quantity` units at `price`; the order closes when nothing remains. Positions and
+  // realised P&L move; realised P&L is booked on the IST date of `now`.
+  Status OnFill(OrderId id, Qty quantity, Paise price, Nanos now);
+  // The order left the book without (further) fills: cancelled, failed, expired, rejected by the
+  // heavy RMS.
+  Status OnOrderClosed(OrderId id);
+  // Halt / reduce-only / resume for everything (target ignored), an account or a strategy.
+  void SetTradingState(AdminScope scope, std::string_view target, TradingState state);
+
+  TradingState global_trading_state() const { return global_trading_state_; }
+  const AccountState* FindAccount(std::string_view account) const;
+  const StrategyState* FindStrategy(std::string_view strategy) const;
+  const OpenOrder* FindOpenOrder(OrderId id) const;
+  size_t open_order_count() const { return open_orders_.size(); }
+
+  // A canonical, sorted text form of the whole state, for diffs in replay tests.
+  std::string Dump() const;
+  bool operator==(const RiskState&) const = default;
+
+ private:
+  AccountState& Account(std::string_view account);
+  StrategyState& Strategy(std::string_view strategy);
+  // Removes `quantity` units of an open order from the aggregates (not the order itself).
+  void ReleaseOpenQuantity(AccountState& account, const OpenOrder& order, Qty quantity);
+
+  TradingState global_trading_state_ = TradingState::kActive;
+  StringMap<AccountState> accounts_;
+  StringMap<StrategyState> strategies_;
+  std::unordered_map<OrderId, OpenOrder> open_orders_;
+};
+
+}  // namespace wojak
