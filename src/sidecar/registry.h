@@ -24,7 +24,8 @@ struct SourceContext {
 
 // Reads the source's configuration (`sources.<name>`, every key documented with its default)
 // and builds the source without connecting; Start() connects. Config violations are reported
-// through `section` (so `wojak config check` lists them all) and also make this return an error.
+// through `section` (so `wojak config check` lists them all); the caller checks the document's
+// errors before calling Start(). An error return is for what the section cannot express.
 using SourceFactory = std::function<StatusOr<std::unique_ptr<Source>>(
     ConfigSection& section, const SourceContext& context)>;
 
