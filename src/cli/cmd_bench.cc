@@ -1,0 +1,62 @@
+// `wojak bench ...`: benchmarks that print one JSON object (with --json) of measured figures and
+// the baselines they are compared with.
+#include <iostream>
+
+#include "bench/e2e_bench.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+
+namespace wojak::cli {
+namespace {
+
+int BenchE2e(const Args& args) {
+  const std::vector<FlagSpec> specs = {
+      {"json", false, "print one JSON object (the only output format)"},
+      {"orders", true, "orders to send (default 200000)"},
+      {"rate", true, "orders/s across all clients; 0 = as fast as possible (default 0)"},
+      {"clients", true, "client connections (default 4)"},
+      {"window", true, "unanswered requests per client (default 256)"},
+      {"instruments", true, "instruments CSV (default tests/testdata/instruments.csv)"},
+      {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
+      {"data", true, "data directory for the engine (default: a fresh one under /tmp)"},
+      {"help", false, "show this help"}};
+  auto flags = Flags::Parse(args, specs);
+  if (!flags.ok()) return UsageError("bench e2e", flags.status().message());
+  if (flags->Has("help")) {
+    std::cout << "usage: wojak bench e2e --json [flags]\n" << FlagsUsage(specs);
+    return 0;
+  }
+  E2eBenchOptions options;
+  auto orders = flags->GetInt("orders", options.orders);
+  auto rate = flags->GetInt("rate", options.rate);
+  auto clients = flags->GetInt("clients", options.clients);
+  auto window = flags->GetInt("window", options.window);
+  for (auto* value : {&orders, &rate, &clients, &window}) {
+    if (!value->ok()) return UsageError("bench e2e", value->status().message());
+  }
+  if (*orders < 1 || *clients < 1 || *window < 1 || *rate < 0) {
+    return UsageError("bench e2e", "--orders, --clients and --window must be >= 1, --rate >= 0");
+  }
+  options.orders = static_cast<int>(*orders);
+  options.rate = static_cast<int>(*rate);
+  options.clients = static_cast<int>(*clients);
+  options.window = static_cast<int>(*window);
+  options.instruments_path = flags->GetOr("instruments", options.instruments_path);
+  options.freeze_path = flags->GetOr("freeze", options.freeze_path);
+  options.data_dir = flags->GetOr("data", "");
+  auto result = RunE2eBench(options);
+  if (!result.ok()) return Fail("bench e2e", result.status().ToString());
+  std::cout << *result << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunBench(const Args& args) {
+  if (args.empty()) return UsageError("bench", "which benchmark? e2e");
+  Args rest(args.begin() + 1, args.end());
+  if (args[0] == "e2e") return BenchE2e(rest);
+  return UsageError("bench", "unknown benchmark '" + args[0] + "'");
+}
+
+}  // namespace wojak::cli

@@ -1,0 +1,243 @@
+// Engine wiring and the sequencer loop with group commit.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "common/log.h"
+#include "engine/market.h"
+#include "engine/sequencer.h"
+#include "executors/executor.h"
+#include "instruments/instrument_master.h"
+#include "journal/sqlite_journal.h"
+#include "risk/gate.h"
+#include "wire/server.h"
+
+namespace wojak {
+
+EngineOptions ReadEngineOptions(ConfigSection engine) {
+  EngineOptions o;
+  o.data_dir = engine.String("data_dir", o.data_dir,
+                             "Directory of the journal (wojak.db) and the default IPC socket.");
+  o.endpoint = engine.String("endpoint", "",
+                             "ZeroMQ endpoint sidecars connect to; empty = "
+                             "ipc://<data_dir>/engine.sock. tcp:// needs CURVE across hosts.");
+  o.instruments_path = engine.String("instruments", o.instruments_path,
+                                     "Kite-style instruments CSV (the instrument master).");
+  o.freeze_path = engine.String("freeze_limits", o.freeze_path,
+                                "Freeze-limit file: SYMBOL,VOL_FRZ_QTY per underlying.");
+  o.queue_capacity = static_cast<size_t>(
+      engine.Int("queue_capacity", static_cast<int64_t>(o.queue_capacity),
+                 "Requests waiting for the sequencer; beyond it clients get RETRY.", 16,
+                 1 << 24));
+  o.escalation_timeout = engine.Duration(
+      "escalation_timeout", o.escalation_timeout,
+      "An ESCALATED order with no verdict by then expires as REJECTED (fail closed).");
+  o.drain_timeout = engine.Duration("drain_timeout", o.drain_timeout,
+                                    "SIGTERM: longest wait for the last batch before exit.");
+  o.verify_on_open = engine.Bool("verify_on_open", o.verify_on_open,
+                                 "Check the whole journal hash chain before starting.");
+  return o;
+}
+
+namespace {
+
+JournalInput ToJournalInput(Request&& request) {
+  struct Visitor {
+    JournalInput operator()(OrderRequest&& r) { return std::move(r); }
+    JournalInput operator()(CancelRequest&& r) { return std::move(r); }
+    JournalInput operator()(ModifyRequest&& r) { return std::move(r); }
+    JournalInput operator()(EscalationVerdict&& r) { return std::move(r); }
+    JournalInput operator()(AdminRequest&& r) { return std::move(r); }
+    // The transport answers pings itself; one reaching the sequencer is treated as a no-op admin.
+    JournalInput operator()(PingRequest&&) { return AdminRequest{AdminAction::kResume, {}, {}}; }
+  };
+  return std::visit(Visitor{}, std::move(request));
+}
+
+class EngineImpl final : public Engine {
+ public:
+  Status Init(const EngineOptions& options, ConfigDocument& config);
+  Status Run(const std::atomic<bool>& stop) override;
+  const std::string& endpoint() const override { return server_->endpoint(); }
+  EngineStatus status() const override {
+    return {ready_.load(), storage_failed_.load(), last_seq_.load()};
+  }
+
+ private:
+  void ProcessBatch(Nanos now);
+  void FailBatch(const Status& cause);
+
+  EngineOptions options_;
+  std::unique_ptr<InstrumentMaster> instruments_;
+  std::unique_ptr<RiskGate> gate_;
+  std::unique_ptr<EngineMarket> market_;
+  std::unique_ptr<SqliteJournal> journal_;
+  std::unique_ptr<Sequencer> sequencer_;
+  std::unique_ptr<ZmqServer> server_;
+  std::unique_ptr<Executor> executor_;
+  MpscQueue<ExecutionReport> reports_{1 << 16};
+
+  std::vector<InboundRequest> requests_;
+  std::vector<ExecutionReport> report_batch_;
+  CommitBatch batch_;
+  std::vector<OutboundReply> outbound_;
+  Nanos last_now_ = 0;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> storage_failed_{false};
+  std::atomic<uint64_t> last_seq_{0};
+};
+
+Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
+  options_ = options;
+  ConfigSection root = config.Root();
+  RiskConfig risk_config = ReadRiskConfig(root);
+  ConfigSection executor_section = root.Section("executor", "Where accepted orders go.");
+  std::string executor_kind = executor_section.Enum(
+      "kind", options.executor, ExecutorRegistry::Instance().Names(),
+      "Executor for accepted orders: sandbox (simulated fills), http, paper.");
+  auto executor = ExecutorRegistry::Instance().Create(
+      executor_kind, executor_section.Section(executor_kind, "Options of the chosen executor."));
+  config.CheckUnknownKeys();
+  WOJAK_RETURN_IF_ERROR(config.errors().ToStatus().WithContext("configuration"));
+  if (!executor.ok()) return executor.status();
+  executor_ = std::move(executor).value();
+
+  WOJAK_ASSIGN_OR_RETURN(instruments_,
+                         InstrumentMaster::Load(options.instruments_path, options.freeze_path));
+  gate_ = std::make_unique<RiskGate>(risk_config);
+  market_ = std::make_unique<EngineMarket>(*instruments_, risk_config.reference_price);
+
+  JournalOptions journal_options;
+  journal_options.path = JournalPathForDataDir(options.data_dir);
+  journal_options.verify_on_open = options.verify_on_open;
+  WOJAK_ASSIGN_OR_RETURN(journal_, SqliteJournal::Open(journal_options));
+
+  SequencerOptions sequencer_options;
+  sequencer_options.escalation_timeout_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options.escalation_timeout).count();
+  sequencer_ = std::make_unique<Sequencer>(sequencer_options, *instruments_, *gate_, *market_);
+  Nanos replay_start = RealClock::Instance().Monotonic();
+  WOJAK_RETURN_IF_ERROR(journal_->Replay(1, [&](const Entry& entry) {
+    last_now_ = std::max(last_now_, entry.time_ns);
+    return sequencer_->Replay(entry);
+  }));
+  last_seq_ = sequencer_->last_seq();
+  LogInfo("journal_replayed",
+          {{"entries", sequencer_->last_seq()},
+           {"orders", static_cast<uint64_t>(sequencer_->orders().size())},
+           {"ms", (RealClock::Instance().Monotonic() - replay_start) / kNanosPerMilli}});
+
+  ZmqServerOptions server_options;
+  server_options.endpoint =
+      options.endpoint.empty() ? "ipc://" + options.data_dir + "/engine.sock" : options.endpoint;
+  server_options.inbound_capacity = options.queue_capacity;
+  WOJAK_ASSIGN_OR_RETURN(server_, ZmqServer::Start(server_options));
+
+  ZmqServer* server = server_.get();
+  WOJAK_RETURN_IF_ERROR(executor_->Start([this, server](ExecutionReport&& report) {
+    if (!reports_.TryPush(std::move(report))) return false;
+    server->inbound().Wake();
+    return true;
+  }));
+  // Reconciliation: accepted orders whose result never made it into the journal are sent again
+  // under the same order id, which is the executor's idempotency key.
+  std::vector<ExecutionOrder> pending = sequencer_->PendingExecutions();
+  for (ExecutionOrder& order : pending) executor_->Submit(std::move(order));
+  LogInfo("engine_ready", {{"endpoint", server_->endpoint()},
+                           {"executor", executor_->name()},
+                           {"reconciled_orders", static_cast<uint64_t>(pending.size())}});
+  ready_ = true;
+  return OkStatus();
+}
+
+Status EngineImpl::Run(const std::atomic<bool>& stop) {
+  constexpr auto kIdleWait = std::chrono::milliseconds(20);
+  bool draining = false;
+  while (true) {
+    if (stop.load() && !draining) {
+      draining = true;
+      server_->StopIntake();
+      LogInfo("engine_draining", {{"last_seq", sequencer_->last_seq()}});
+    }
+    server_->inbound().PopAll(requests_, draining ? std::chrono::nanoseconds(0) : kIdleWait);
+    reports_.PopAll(report_batch_, std::chrono::nanoseconds(0));
+    // Wall time may step backwards (NTP); decisions must see a non-decreasing clock.
+    last_now_ = std::max(last_now_, RealClock::Instance().Now());
+    ProcessBatch(last_now_);
+    if (draining && requests_.empty()) break;
+  }
+  executor_->Stop();
+  server_->Stop();
+  ready_ = false;
+  LogInfo("engine_stopped", {{"last_seq", sequencer_->last_seq()}});
+  return OkStatus();
+}
+
+void EngineImpl::ProcessBatch(Nanos now) {
+  batch_.Clear();
+  if (storage_failed_) {
+    FailBatch(Unavailable("journal unavailable after a storage failure; restart the engine"));
+    return;
+  }
+  for (InboundRequest& request : requests_) {
+    sequencer_->Handle(
+        {std::move(request.routing_id), request.request_id, ToJournalInput(std::move(request.request))},
+        now, batch_);
+  }
+  for (ExecutionReport& report : report_batch_) {
+    sequencer_->Handle({"", 0, std::move(report)}, now, batch_);
+  }
+  sequencer_->ExpireEscalations(now, batch_);
+  if (!batch_.entries.empty()) {
+    Status committed = journal_->AppendBatch(batch_.entries, batch_.projections);
+    if (!committed.ok()) {
+      // Nothing of this batch is durable, so nothing of it may be acknowledged: every request
+      // is answered RETRY and the engine stops deciding until a restart replays the journal.
+      storage_failed_ = true;
+      ready_ = false;
+      LogError("journal_commit_failed", {{"error", committed.ToString()},
+                                         {"first_seq", batch_.entries.front().seq}});
+      FailBatch(committed);
+      return;
+    }
+    last_seq_ = batch_.entries.back().seq;
+  }
+  outbound_.clear();
+  outbound_.reserve(batch_.replies.size());
+  for (PendingReply& reply : batch_.replies) {
+    outbound_.push_back({std::move(reply.routing_id), reply.request_id, std::move(reply.decision), {}});
+  }
+  if (!outbound_.empty()) server_->SendReplies(std::move(outbound_));
+  for (ExecutionOrder& order : batch_.dispatches) executor_->Submit(std::move(order));
+}
+
+void EngineImpl::FailBatch(const Status& cause) {
+  outbound_.clear();
+  auto retry = [&](std::string routing_id, uint64_t request_id) {
+    Decision d;
+    d.kind = DecisionKind::kRetry;
+    d.retry_after_ms = 1000;
+    d.reasons.push_back({ReasonCode::k_STORAGE_UNAVAILABLE, cause.message(), ""});
+    outbound_.push_back({std::move(routing_id), request_id, std::move(d), {}});
+  };
+  if (!batch_.replies.empty()) {
+    for (PendingReply& reply : batch_.replies) retry(std::move(reply.routing_id), reply.request_id);
+  } else {
+    for (InboundRequest& request : requests_) {
+      if (!request.routing_id.empty()) retry(std::move(request.routing_id), request.request_id);
+    }
+  }
+  if (!outbound_.empty()) server_->SendReplies(std::move(outbound_));
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options,
+                                               ConfigDocument& config) {
+  auto engine = std::make_unique<EngineImpl>();
+  WOJAK_RETURN_IF_ERROR(engine->Init(options, config));
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace wojak

@@ -1,0 +1,67 @@
+// Test support: child processes started and stopped by PID, temporary directories, free ports.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace wojak::testing {
+
+// A child process whose stdout+stderr go to a log file. The destructor kills it (SIGKILL) if it
+// still runs, so a failing test never leaves processes behind.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ~ChildProcess();
+
+  // Starts argv[0] with the arguments; extra_env entries are "NAME=value".
+  static ChildProcess Start(const std::vector<std::string>& argv, const std::string& log_path,
+                            const std::vector<std::string>& extra_env = {});
+
+  pid_t pid() const { return pid_; }
+  bool running();
+  void Signal(int signal);
+  // Waits for exit; returns the exit status (128+signal when killed), -1 on timeout.
+  int Wait(std::chrono::milliseconds timeout);
+  // SIGKILL and reap.
+  void Kill();
+  const std::string& log_path() const { return log_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  std::string log_path_;
+};
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it, close).
+int FreeLoopbackPort();
+// Polls `ready` every 10 ms until it returns true or the timeout passes.
+bool WaitUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& content);
+// The wojak binary under test ($WOJAK_BINARY) and the repository root ($WOJAK_SOURCE_DIR).
+std::string WojakBinary();
+std::string SourceDir();
+
+}  // namespace wojak::testing
