@@ -38,7 +38,7 @@ std::string CancelKey(const CancelRequest& c) {
 
 Sequencer::Sequencer(SequencerOptions options, const InstrumentMaster& instruments,
                      const RiskGate& gate, const MarketView& market)
-    : options_(options), instruments_(instruments), gate_(gate), market_(market) {
+    : options_(options), instruments_(instruments), gate_(&gate), market_(market) {
   orders_.Reserve(options_.expected_orders);
 }
 
@@ -110,7 +110,7 @@ void Sequencer::Handle(SequencerInput&& in, Nanos now, CommitBatch& batch) {
 JournalRecord Sequencer::DecideNewOrder(const OrderRequest& order, Nanos now) {
   auto table = instruments_.Snapshot();
   OrderView view = OrderView::Of(order, table->FindBySymbol(order.symbol));
-  gate_.Evaluate(view, risk_, market_, now, result_);
+  gate_->Evaluate(view, risk_, market_, now, result_);
   JournalRecord record;
   record.input = order;
   record.decision = MakeDecision(result_.decision, order.account, order.client_order_id);
@@ -203,7 +203,7 @@ JournalRecord Sequencer::DecideModify(const ModifyRequest& modify, Nanos now) {
   if (modify.trigger_price) changed.trigger_price = *modify.trigger_price;
   auto table = instruments_.Snapshot();
   OrderView view = OrderView::Of(changed, table->FindBySymbol(changed.symbol), order->seq);
-  gate_.Evaluate(view, risk_, market_, now, result_);
+  gate_->Evaluate(view, risk_, market_, now, result_);
   record.decision.kind = result_.decision;
   record.decision.reasons = BreachReasons(result_, view);
   RecordPrices(result_, record);

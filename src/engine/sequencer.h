@@ -72,6 +72,10 @@ class Sequencer {
   // Accepted orders without an executor result: re-sent on start with the same idempotency key.
   std::vector<ExecutionOrder> PendingExecutions() const;
 
+  // Decisions from now on use `gate` (an admin reload). Sequencer thread only, between batches;
+  // the caller keeps `gate` alive.
+  void set_gate(const RiskGate& gate) { gate_ = &gate; }
+
   Seq last_seq() const { return last_seq_; }
   void set_last_seq(Seq seq) { last_seq_ = seq; }
   const RiskState& risk_state() const { return risk_; }
@@ -99,7 +103,7 @@ class Sequencer {
 
   SequencerOptions options_;
   const InstrumentMaster& instruments_;
-  const RiskGate& gate_;
+  const RiskGate* gate_;
   const MarketView& market_;
   RiskState risk_;
   RiskResult result_;  // reused: evaluation fills it in place without allocating

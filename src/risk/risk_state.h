@@ -149,6 +149,9 @@ class RiskState {
   const StrategyState* FindStrategy(std::string_view strategy) const;
   const OpenOrder* FindOpenOrder(OrderId id) const;
   size_t open_order_count() const { return open_orders_.size(); }
+  // Every account and strategy seen so far (status views list their trading states).
+  const StringMap<AccountState>& accounts() const { return accounts_; }
+  const StringMap<StrategyState>& strategies() const { return strategies_; }
 
   // A canonical, sorted text form of the whole state, for diffs in replay tests.
   std::string Dump() const;
