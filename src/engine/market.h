@@ -16,6 +16,8 @@ class EngineMarket final : public MarketView {
                size_t tick_capacity = 1 << 16);
 
   std::optional<ReferencePrice> Reference(int64_t instrument_token, Nanos now) const override;
+  // An admin reload's reference-price policy. Sequencer thread only, between batches.
+  void set_policy(const ReferencePricePolicy& policy) { policy_ = policy; }
   // The tick thread writes here; the sequencer reads through Reference().
   TickTable& ticks() { return ticks_; }
   const TickTable& ticks() const { return ticks_; }
