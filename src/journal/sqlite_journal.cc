@@ -160,11 +160,12 @@ std::string JournalPathForDataDir(const std::string& data_dir) {
 
 // ---------------------------------------------------------------------------------------------
 // Background checkpointer. SQLite restarts the WAL from its beginning only when a write
-// transaction starts with every frame already copied into the database. A checkpoint on another
-// thread always trails the writer by the commits made while it ran, so on its own it never lets
-// the WAL restart. Hence a hand-off: this thread copies the bulk of the WAL (PASSIVE: the writer
-// keeps committing meanwhile), then the writer's next commit hook copies the few frames left,
-// cheaply, and the following transaction restarts the WAL.
+// transaction starts with every frame already copied into the database. Under continuous load a
+// checkpoint on another thread always trails the writer by the commits made while it ran, so on
+// its own it rarely lets the WAL restart and the WAL grows to the backstop. Hence a hand-off: this
+// thread copies the bulk of the WAL (PASSIVE: the writer keeps committing meanwhile), then the
+// writer's next commit hook copies the few frames left, cheaply, and the following transaction
+// restarts the WAL.
 
 class SqliteJournal::Checkpointer {
  public:
