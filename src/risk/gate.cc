@@ -87,8 +87,9 @@ void RiskGate::Evaluate(const OrderView& order, const RiskState& state, const Ma
     if (needs_valuation_) {
       int64_t value = 0;
       int64_t unrealised = 0;
-      for (const auto& [token, position] : c.account->positions) {
+      for (const Position& position : c.account->positions) {
         if (position.net_quantity == 0) continue;
+        int64_t token = position.instrument_token;
         std::optional<ReferencePrice> reference =
             c.instrument != nullptr && token == c.instrument->instrument_token
                 ? c.reference

@@ -5,7 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "instruments/instrument_table.h"
@@ -49,20 +49,33 @@ class MarketView {
   virtual std::optional<ReferencePrice> Reference(int64_t instrument_token, Nanos now) const = 0;
 };
 
-// A MarketView over a map of last trades and an instrument table, for tests and benchmarks.
+// A MarketView over last trades and an instrument table's master prices, for tests and
+// benchmarks. One open-addressing table holds both per token, so a lookup touches one slot.
 class InMemoryMarketView final : public MarketView {
  public:
   explicit InMemoryMarketView(std::shared_ptr<const InstrumentTable> instruments,
                               ReferencePricePolicy policy = {});
 
+  // Tokens must be positive (0 marks an empty slot), as the instrument master guarantees.
   void SetLastTrade(int64_t instrument_token, Paise price, Nanos time);
   void ClearLastTrade(int64_t instrument_token);
   std::optional<ReferencePrice> Reference(int64_t instrument_token, Nanos now) const override;
 
  private:
+  struct Slot {
+    int64_t token = 0;
+    bool has_live = false;
+    LastTrade live;
+    Paise master;
+  };
+  const Slot* Find(int64_t token) const;
+  Slot& FindOrInsert(int64_t token);
+  void Rehash(size_t capacity);
+
   std::shared_ptr<const InstrumentTable> instruments_;
   ReferencePricePolicy policy_;
-  std::unordered_map<int64_t, LastTrade> last_trades_;
+  std::vector<Slot> slots_;
+  size_t used_ = 0;
 };
 
 }  // namespace wojak

@@ -58,19 +58,40 @@ void DayCounter::Increment(EpochDay today) {
 }
 
 int64_t RateWindow::CountInWindow(Nanos now) const {
-  auto first = std::upper_bound(times.begin(), times.end(), now - kRateWindow);
-  return static_cast<int64_t>(times.end() - first);
+  auto first = std::upper_bound(times_.begin() + static_cast<std::ptrdiff_t>(head_), times_.end(),
+                                now - kRateWindow);
+  return static_cast<int64_t>(times_.end() - first);
 }
 
 void RateWindow::Record(Nanos now) {
-  if (!times.empty()) now = std::max(now, times.back());
-  while (!times.empty() && times.front() <= now - kRateWindow) times.pop_front();
-  times.push_back(now);
+  if (size() > 0) now = std::max(now, times_.back());
+  while (head_ < times_.size() && times_[head_] <= now - kRateWindow) ++head_;
+  if (head_ == times_.size()) {
+    times_.clear();
+    head_ = 0;
+  } else if (head_ >= 64 && head_ * 2 >= times_.size()) {
+    times_.erase(times_.begin(), times_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  times_.push_back(now);
 }
 
 const Position* AccountState::FindPosition(int64_t instrument_token) const {
-  auto it = positions.find(instrument_token);
-  return it == positions.end() ? nullptr : &it->second;
+  auto it = position_index.find(instrument_token);
+  return it == position_index.end() ? nullptr : &positions[it->second];
+}
+
+Position& AccountState::PositionFor(int64_t instrument_token, std::string_view underlying,
+                                    Qty lot_size) {
+  auto [it, inserted] =
+      position_index.emplace(instrument_token, static_cast<uint32_t>(positions.size()));
+  if (inserted) {
+    Position& position = positions.emplace_back();
+    position.instrument_token = instrument_token;
+    position.underlying = std::string(underlying);
+    position.lot_size = lot_size;
+  }
+  return positions[it->second];
 }
 
 int64_t AccountState::UnderlyingLots(std::string_view underlying) const {
@@ -143,12 +164,8 @@ Status RiskState::OnOrderOpened(OrderId id, const OrderView& order, Paise price)
                  order.quantity,
                  price};
   AccountState& account = Account(order.account);
-  Position& position = account.positions[instrument.instrument_token];
-  if (position.instrument_token == 0) {
-    position.instrument_token = instrument.instrument_token;
-    position.underlying = instrument.name;
-    position.lot_size = instrument.lot_size;
-  }
+  Position& position =
+      account.PositionFor(instrument.instrument_token, instrument.name, instrument.lot_size);
   ++account.open_orders;
   account.open_order_value = Paise::FromPaise(SaturatingAdd(
       account.open_order_value.value(), SaturatingMul(order.quantity, price.value())));
@@ -162,7 +179,8 @@ Status RiskState::OnOrderOpened(OrderId id, const OrderView& order, Paise price)
 void RiskState::ReleaseOpenQuantity(AccountState& account, const OpenOrder& order, Qty quantity) {
   account.open_order_value = Paise::FromPaise(SaturatingSub(
       account.open_order_value.value(), SaturatingMul(quantity, order.price.value())));
-  Position& position = account.positions[order.instrument_token];
+  Position& position =
+      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
   (order.side == Side::kBuy ? position.open_buy_quantity : position.open_sell_quantity) -= quantity;
 }
 
@@ -180,7 +198,8 @@ Status RiskState::OnOrderModified(OrderId id, Qty remaining, Paise price) {
   order.price = price;
   account.open_order_value = Paise::FromPaise(
       SaturatingAdd(account.open_order_value.value(), SaturatingMul(remaining, price.value())));
-  Position& position = account.positions[order.instrument_token];
+  Position& position =
+      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
   (order.side == Side::kBuy ? position.open_buy_quantity : position.open_sell_quantity) +=
       remaining;
   for (RestingOrder& resting : position.resting) {
@@ -201,7 +220,8 @@ Status RiskState::OnFill(OrderId id, Qty quantity, Paise price, Nanos now) {
   AccountState& account = Account(order.account);
   ReleaseOpenQuantity(account, order, quantity);
   order.remaining -= quantity;
-  Position& position = account.positions[order.instrument_token];
+  Position& position =
+      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
   int64_t lots_before = LotsOf(position.net_quantity, position.lot_size);
   Paise realised = ApplyFill(position, Signed(order.side, quantity), price);
   int64_t lots_after = LotsOf(position.net_quantity, position.lot_size);
@@ -231,7 +251,8 @@ Status RiskState::OnOrderClosed(OrderId id) {
   AccountState& account = Account(order.account);
   ReleaseOpenQuantity(account, order, order.remaining);
   --account.open_orders;
-  Position& position = account.positions[order.instrument_token];
+  Position& position =
+      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
   std::erase_if(position.resting, [id](const RestingOrder& r) { return r.id == id; });
   open_orders_.erase(it);
   return OkStatus();
@@ -255,7 +276,7 @@ std::string RiskState::Dump() const {
   std::ostringstream out;
   auto times = [](const RateWindow& window) {
     std::string text = "[";
-    for (Nanos t : window.times) text += (text.size() > 1 ? "," : "") + std::to_string(t);
+    for (Nanos t : window.Times()) text += (text.size() > 1 ? "," : "") + std::to_string(t);
     return text + "]";
   };
   out << "global state=" << StateName(global_trading_state_) << "\n";
@@ -268,7 +289,9 @@ std::string RiskState::Dump() const {
         << " orders_today=" << a->orders_today.count << "@" << a->orders_today.day
         << " rate=" << times(a->rate) << "\n";
     std::map<int64_t, const Position*> positions;
-    for (const auto& [token, position] : a->positions) positions.emplace(token, &position);
+    for (const Position& position : a->positions) {
+      positions.emplace(position.instrument_token, &position);
+    }
     for (const auto& [token, p] : positions) {
       out << "  position " << token << " " << p->underlying << " lot=" << p->lot_size
           << " net=" << p->net_quantity << " cost=" << p->cost.ToString()

@@ -3,8 +3,8 @@
 // events rebuilds exactly the same state (compare with operator== or Dump()).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,15 +41,26 @@ struct DayCounter {
   bool operator==(const DayCounter&) const = default;
 };
 
-// Times of the orders of the last kRateWindow, oldest first.
-struct RateWindow {
-  std::deque<Nanos> times;
+// Times of the orders of the last kRateWindow, oldest first, in one contiguous buffer (a binary
+// search over it is a few cache lines, unlike a deque's blocks).
+class RateWindow {
+ public:
   // Orders in the window (now - kRateWindow, now]: one exactly kRateWindow old has left it.
   int64_t CountInWindow(Nanos now) const;
   // Records an order at `now` and forgets those that left the window. Times never go backwards:
   // a clock step back records the latest time seen instead.
   void Record(Nanos now);
-  bool operator==(const RateWindow&) const = default;
+  size_t size() const { return times_.size() - head_; }
+  Nanos newest() const { return times_.back(); }
+  std::vector<Nanos> Times() const { return {times_.begin() + head_, times_.end()}; }
+  bool operator==(const RateWindow& other) const {
+    return std::equal(times_.begin() + head_, times_.end(), other.times_.begin() + other.head_,
+                      other.times_.end());
+  }
+
+ private:
+  std::vector<Nanos> times_;
+  size_t head_ = 0;  // times_[0, head_) have left the window; compacted now and then
 };
 
 struct OpenOrder {
@@ -92,7 +103,10 @@ struct AccountState {
   TradingState trading_state = TradingState::kActive;
   int64_t open_orders = 0;
   Paise open_order_value;  // sum of remaining quantity x price of open orders
-  std::unordered_map<int64_t, Position> positions;  // by instrument token
+  // Positions in order of first use (contiguous, for the per-order valuation pass) and their
+  // index by instrument token. Never shrinks, so indices stay valid.
+  std::vector<Position> positions;
+  std::unordered_map<int64_t, uint32_t> position_index;
   // Gross lots per underlying: the sum over its contracts of |net quantity| / lot size. CE and
   // PE positions do not offset each other, so this is deliberately not a net figure.
   StringMap<int64_t> underlying_lots;
@@ -105,6 +119,8 @@ struct AccountState {
     return realised_day == today ? realised_today : Paise();
   }
   const Position* FindPosition(int64_t instrument_token) const;
+  // The position for a contract, created empty on first use.
+  Position& PositionFor(int64_t instrument_token, std::string_view underlying, Qty lot_size);
   int64_t UnderlyingLots(std::string_view underlying) const;
   bool operator==(const AccountState&) const = default;
 };

@@ -217,14 +217,14 @@ TEST(RateWindowTest, ForgetsOrdersThatLeftTheWindow) {
   RateWindow window;
   for (int i = 0; i < 5; ++i) window.Record(i);
   window.Record(4 + kSecond);
-  EXPECT_EQ(window.times.size(), 1u);
+  EXPECT_EQ(window.size(), 1u);
 }
 
 TEST(RateWindowTest, ClockSteppingBackDoesNotUnsortTheWindow) {
   RateWindow window;
   window.Record(5 * kSecond);
   window.Record(4 * kSecond);
-  EXPECT_EQ(window.times.back(), 5 * kSecond);
+  EXPECT_EQ(window.newest(), 5 * kSecond);
   EXPECT_EQ(window.CountInWindow(5 * kSecond), 2);
 }
 
