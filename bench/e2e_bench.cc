@@ -8,14 +8,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench/store_probe.h"
 #include "bench/zmq_probe.h"
@@ -98,22 +99,51 @@ Status WaitForEngine(const std::string& endpoint, pid_t pid) {
   return DeadlineExceeded("engine did not answer a ping within 60 s");
 }
 
-OrderRequest BenchOrder(int client, uint64_t n) {
+struct BenchInstrument {
+  std::string symbol = "NIFTY26DECFUT";
+  Paise price = Paise::FromRupees(26065);
+};
+
+// Fresh contracts that have not expired (scripts/gen-instruments --from this month), so the
+// benchmark measures accepted orders whatever the date; falls back to the committed fixture.
+BenchInstrument PrepareInstruments(E2eBenchOptions& o, const std::string& dir) {
+  BenchInstrument instrument;
+  if (access("scripts/gen-instruments", X_OK) != 0) return instrument;
+  time_t now = time(nullptr);
+  tm utc{};
+  gmtime_r(&now, &utc);
+  char month[16];
+  strftime(month, sizeof month, "%Y-%m", &utc);
+  std::string command = "scripts/gen-instruments '" + dir + "' --from " + month;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return instrument;
+  char symbol[64] = {}, price[32] = {};
+  bool parsed = fscanf(pipe, "%63s %31s", symbol, price) == 2;
+  if (pclose(pipe) == 0 && parsed && Paise::Parse(price).ok()) {
+    instrument.symbol = symbol;
+    instrument.price = *Paise::Parse(price);
+    o.instruments_path = dir + "/instruments.csv";
+    o.freeze_path = dir + "/freeze_limits.csv";
+  }
+  return instrument;
+}
+
+OrderRequest BenchOrder(const BenchInstrument& instrument, int client, uint64_t n) {
   OrderRequest o;
   o.client_order_id = "b" + std::to_string(client) + "-" + std::to_string(n);
   o.account = "ACC" + std::to_string(n % 1000);
   o.strategy = "bench";
   o.exchange = "NFO";
-  o.symbol = "NIFTY26DECFUT";
+  o.symbol = instrument.symbol;
   o.side = n % 2 == 0 ? Side::kBuy : Side::kSell;
   o.quantity = 75;
   o.order_type = OrderType::kLimit;
-  o.price = Paise::FromRupees(26065);
+  o.price = instrument.price;
   return o;
 }
 
-void RunClient(int index, const std::string& endpoint, uint64_t orders, double rate_per_client,
-               int window, ClientResult& result) {
+void RunClient(const BenchInstrument& instrument, int index, const std::string& endpoint,
+               uint64_t orders, double rate_per_client, int window, ClientResult& result) {
   ClientOptions options;
   options.endpoint = endpoint;
   options.max_in_flight = window;
@@ -132,11 +162,11 @@ void RunClient(int index, const std::string& endpoint, uint64_t orders, double r
       // engine cannot hide its queueing delay (no coordinated omission).
       Steady::time_point scheduled = Steady::now();
       if (rate_per_client > 0) {
-        scheduled = start + std::chrono::nanoseconds(
-                                static_cast<int64_t>(next * 1e9 / rate_per_client));
+        scheduled =
+            start + std::chrono::nanoseconds(static_cast<int64_t>(next * 1e9 / rate_per_client));
         if (scheduled > Steady::now()) break;
       }
-      auto id = (*client)->Send(BenchOrder(index, next));
+      auto id = (*client)->Send(BenchOrder(instrument, index, next));
       if (!id.ok()) break;
       sent_at.emplace(*id, scheduled);
       ++next;
@@ -176,7 +206,8 @@ double Percentile(std::vector<uint32_t>& values, double p) {
 
 }  // namespace
 
-StatusOr<std::string> RunE2eBench(const E2eBenchOptions& o) {
+StatusOr<std::string> RunE2eBench(const E2eBenchOptions& options) {
+  E2eBenchOptions o = options;
   std::string dir = o.data_dir;
   bool remove_dir = false;
   if (dir.empty()) {
@@ -186,6 +217,9 @@ StatusOr<std::string> RunE2eBench(const E2eBenchOptions& o) {
     remove_dir = true;
   }
   std::ofstream(dir + "/bench.yaml") << kBenchConfig;
+  const BenchInstrument instrument = o.instruments_path == E2eBenchOptions{}.instruments_path
+                                         ? PrepareInstruments(o, dir)
+                                         : BenchInstrument{};
   const std::string endpoint = "ipc://" + dir + "/engine.sock";
 
   pid_t engine = StartEngine(o, dir, endpoint);
@@ -202,8 +236,8 @@ StatusOr<std::string> RunE2eBench(const E2eBenchOptions& o) {
   const double rate_per_client = o.rate > 0 ? static_cast<double>(o.rate) / o.clients : 0;
   const auto start = Steady::now();
   for (int i = 0; i < o.clients; ++i) {
-    threads.emplace_back(RunClient, i, endpoint, per_client, rate_per_client, o.window,
-                         std::ref(results[i]));
+    threads.emplace_back(RunClient, std::cref(instrument), i, endpoint, per_client, rate_per_client,
+                         o.window, std::ref(results[i]));
   }
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(Steady::now() - start).count();

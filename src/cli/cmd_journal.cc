@@ -1,6 +1,6 @@
 // `wojak replay` and `wojak verify`: rebuild state from a journal, or check it for corruption.
+#include <filesystem>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -9,20 +9,11 @@
 #include "engine/engine.h"
 #include "engine/market.h"
 #include "engine/sequencer.h"
+#include "journal/hash_chain.h"
 #include "journal/sqlite_journal.h"
 
 namespace wojak::cli {
 namespace {
-
-std::string HexHash(const Hash& hash) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : hash) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
 
 const std::vector<FlagSpec> kSpecs = {{"data", true, "data directory holding wojak.db"},
                                       {"json", false, "print the result as one JSON object"},
@@ -45,6 +36,9 @@ int RunReplay(const Args& args) {
   }
   JournalOptions options;
   options.path = JournalPathForDataDir(*flags->Get("data"));
+  // Opening creates a missing journal; a mistyped directory must be an error instead.
+  if (!std::filesystem::exists(options.path))
+    return Fail("replay", "no journal at " + options.path);
   options.verify_on_open = false;  // Replay checks every link itself
   auto journal = SqliteJournal::Open(options);
   if (!journal.ok()) return Fail("replay", journal.status().ToString());
@@ -91,12 +85,9 @@ int RunVerify(const Args& args) {
   }
   VerifyReport report;
   Status verified = SqliteJournal::Verify(JournalPathForDataDir(*flags->Get("data")), &report);
-  nlohmann::json out = {{"ok", verified.ok()},
-                        {"integrity", report.integrity},
-                        {"entries", report.entries},
-                        {"first_seq", report.first_seq},
-                        {"last_seq", report.last_seq},
-                        {"last_hash", HexHash(report.last_hash)}};
+  nlohmann::json out = {{"ok", verified.ok()},         {"integrity", report.integrity},
+                        {"entries", report.entries},   {"first_seq", report.first_seq},
+                        {"last_seq", report.last_seq}, {"last_hash", HashToHex(report.last_hash)}};
   if (!verified.ok()) {
     out["first_bad_seq"] = report.first_bad_seq;
     out["problem"] = report.problem.empty() ? verified.ToString() : report.problem;
@@ -105,7 +96,7 @@ int RunVerify(const Args& args) {
     std::cout << out.dump() << "\n";
   } else if (verified.ok()) {
     std::cout << "journal ok: " << report.entries << " entries, seq " << report.first_seq << ".."
-              << report.last_seq << ", chain head " << HexHash(report.last_hash) << "\n";
+              << report.last_seq << ", chain head " << HashToHex(report.last_hash) << "\n";
   } else {
     std::cerr << "journal CORRUPT at entry " << report.first_bad_seq << ": "
               << out["problem"].get<std::string>() << "\n";

@@ -1,7 +1,6 @@
 // `wojak orders | trades | positions`: read the projections from the data directory.
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -43,7 +42,7 @@ json OrderJson(const OrderRow& o) {
 }
 
 json TradeJson(const TradeRow& t) {
-  return {{"trade_id", t.trade_id}, {"seq", t.seq},         {"order_id", t.order_id},
+  return {{"trade_id", t.trade_id}, {"seq", t.seq},           {"order_id", t.order_id},
           {"account", t.account},   {"strategy", t.strategy}, {"symbol", t.symbol},
           {"side", t.side},         {"quantity", t.quantity}, {"price", Money(t.price_paise)},
           {"time_ns", t.time_ns}};

@@ -23,6 +23,9 @@ int RunSidecar(const Args& args) {
   }
   auto source = flags->Get("source");
   if (!source) return UsageError("sidecar", "--source NAME is required");
+  if (Status valid = ValidateWholeConfig(flags->Get("config")); !valid.ok()) {
+    return Fail("sidecar", valid.ToString());
+  }
   auto config = LoadConfig(flags->Get("config"));
   if (!config.ok()) return Fail("sidecar", config.status().ToString());
   Status logging = InitLogging(ParseLogOptions((*config)->Root().Section("log", "Logging.")));

@@ -3,14 +3,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "common/clock.h"
 #include "model/order_json.h"
 #include "wojak/client.h"
-
-#include <nlohmann/json.hpp>
 
 namespace wojak::cli {
 
@@ -26,7 +25,8 @@ int RunSubmit(const Args& raw_args) {
   auto flags = Flags::Parse(args, specs);
   if (!flags.ok()) return UsageError("submit", flags.status().message());
   if (flags->Has("help")) {
-    std::cout << "usage: wojak submit (--json ORDER | -f FILE.jsonl) [flags]\n" << FlagsUsage(specs);
+    std::cout << "usage: wojak submit (--json ORDER | -f FILE.jsonl) [flags]\n"
+              << FlagsUsage(specs);
     return 0;
   }
   std::vector<std::string> lines;
@@ -72,9 +72,8 @@ int RunSubmit(const Args& raw_args) {
     for (Reply& reply : *replies) {
       auto it = line_of_request.find(reply.request_id);
       if (it == line_of_request.end()) continue;
-      output[it->second] = reply.error.empty()
-                               ? DecisionToJson(reply.decision)
-                               : nlohmann::json{{"error", reply.error}}.dump();
+      output[it->second] = reply.error.empty() ? DecisionToJson(reply.decision)
+                                               : nlohmann::json{{"error", reply.error}}.dump();
       line_of_request.erase(it);
     }
   }

@@ -14,8 +14,11 @@ int RunSubmit(const Args& args);
 int RunQuery(const std::string& what, const Args& args);  // orders | trades | positions
 int RunReplay(const Args& args);
 int RunVerify(const Args& args);
-int RunConfig(const Args& args);  // config check FILE | config docs
-int RunBench(const Args& args);   // bench risk | e2e | ...
+int RunConfig(const Args& args);                              // config check FILE | config docs
+int RunBench(const Args& args);                               // bench risk | e2e | ...
+int RunAdmin(const std::string& what, const Args& args);      // halt | resume
+int RunRestQuery(const std::string& what, const Args& args);  // limits | state
+int RunTicks(const Args& args);
 
 // Prints "wojak <command>: <message>" to stderr and returns the usage exit code (2).
 int UsageError(const std::string& command, const std::string& message);

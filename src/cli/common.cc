@@ -1,9 +1,17 @@
 // Configuration loading and stop signals for the subcommands.
 #include "cli/common.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
+
+#include "api/api_options.h"
+#include "common/log.h"
+#include "engine/engine.h"
+#include "executors/executor.h"
+#include "risk/risk_config.h"
+#include "sidecar/sidecar.h"
 
 namespace wojak::cli {
 namespace {
@@ -14,6 +22,35 @@ void OnStopSignal(int) {
   if (g_stop.exchange(true)) _exit(130);
 }
 }  // namespace
+
+void ReadAllSections(ConfigDocument& config) {
+  ConfigSection root = config.Root();
+  (void)ParseLogOptions(root.Section("log", "Logging."));
+  (void)ReadEngineOptions(root.Section("engine", "The engine process."));
+  (void)ReadRiskConfig(root);
+  (void)api::ReadApiOptions(
+      root.Section("api", "Query/admin REST API, /metrics and the health probes."));
+  ConfigSection executor = root.Section("executor", "Where accepted orders go.");
+  std::string kind =
+      executor.Enum("kind", "sandbox", ExecutorRegistry::Instance().Names(),
+                    "Executor for accepted orders: sandbox (simulated fills), http, paper.");
+  for (const std::string& name : ExecutorRegistry::Instance().Names()) {
+    // Only the chosen executor's section must be valid, but every one is documented.
+    if (name == kind || executor.Has(name)) {
+      (void)ExecutorRegistry::Instance().Create(
+          name, executor.Section(name, "Options of this executor."));
+    }
+  }
+  sidecar::ReadSidecarConfig(config);
+  config.CheckUnknownKeys();
+}
+
+Status ValidateWholeConfig(const std::optional<std::string>& path) {
+  auto config = LoadConfig(path);
+  if (!config.ok()) return config.status();
+  ReadAllSections(**config);
+  return (*config)->errors().ToStatus().WithContext(path.value_or("configuration"));
+}
 
 StatusOr<std::unique_ptr<ConfigDocument>> LoadConfig(const std::optional<std::string>& path) {
   if (!path) return ConfigDocument::Empty();

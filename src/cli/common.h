@@ -15,6 +15,14 @@ namespace wojak::cli {
 // environment overrides either way.
 StatusOr<std::unique_ptr<ConfigDocument>> LoadConfig(const std::optional<std::string>& path);
 
+// Reads every section any component of this binary understands, as the components themselves
+// do, then flags unknown keys: `config check`, `config docs`, the engine and the sidecars all
+// accept exactly the same files.
+void ReadAllSections(ConfigDocument& config);
+// Loads the file into a scratch document and reports every violation across all sections. One
+// file may serve the engine and its sidecars, so each process validates the whole of it.
+Status ValidateWholeConfig(const std::optional<std::string>& path);
+
 // SIGTERM and SIGINT set the flag StopRequested() returns (a second signal exits at once).
 void InstallStopSignals();
 const std::atomic<bool>& StopRequested();

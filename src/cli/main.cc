@@ -23,9 +23,13 @@ namespace {
 constexpr const char* kUsage = R"(usage: wojak <command> [flags]
 
   engine    [--config FILE] [--data DIR] [--endpoint URL] [--instruments FILE] [--freeze FILE]
+            [--api HOST:PORT]
   sidecar   --source NAME [--config FILE] [--endpoint URL]
   submit    (--json ORDER | -f FILE.jsonl) [--endpoint URL]
   orders | trades | positions  [--data DIR] [--account A] [--json]
+  ticks     [--data DIR] [--symbols A,B] [--json]
+  halt | resume  [--account A | --strategy S] [--endpoint URL]
+  limits | state [--url http://127.0.0.1:8080] [--json]
   replay    --data DIR [--json]
   verify    --data DIR
   config    check FILE | docs
@@ -51,6 +55,9 @@ int main(int argc, char** argv) {
   if (command == "orders" || command == "trades" || command == "positions") {
     return RunQuery(command, args);
   }
+  if (command == "ticks") return RunTicks(args);
+  if (command == "halt" || command == "resume") return RunAdmin(command, args);
+  if (command == "limits" || command == "state") return RunRestQuery(command, args);
   if (command == "replay") return RunReplay(args);
   if (command == "verify") return RunVerify(args);
   if (command == "config") return RunConfig(args);

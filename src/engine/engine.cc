@@ -5,7 +5,9 @@
 #include <optional>
 
 #include "common/log.h"
+#include "engine/engine_metrics.h"
 #include "engine/market.h"
+#include "engine/reload.h"
 #include "engine/sequencer.h"
 #include "executors/executor.h"
 #include "instruments/instrument_master.h"
@@ -28,8 +30,7 @@ EngineOptions ReadEngineOptions(ConfigSection engine) {
                                 "Freeze-limit file: SYMBOL,VOL_FRZ_QTY per underlying.");
   o.queue_capacity = static_cast<size_t>(
       engine.Int("queue_capacity", static_cast<int64_t>(o.queue_capacity),
-                 "Requests waiting for the sequencer; beyond it clients get RETRY.", 16,
-                 1 << 24));
+                 "Requests waiting for the sequencer; beyond it clients get RETRY.", 16, 1 << 24));
   o.escalation_timeout = engine.Duration(
       "escalation_timeout", o.escalation_timeout,
       "An ESCALATED order with no verdict by then expires as REJECTED (fail closed).");
@@ -61,16 +62,33 @@ class EngineImpl final : public Engine {
   Status Run(const std::atomic<bool>& stop) override;
   const std::string& endpoint() const override { return server_->endpoint(); }
   EngineStatus status() const override {
-    return {ready_.load(), storage_failed_.load(), last_seq_.load()};
+    return {ready_.load(), storage_failed_.load(), last_seq_.load(), recovered_.load(),
+            reloads_.load()};
   }
+  const EngineOptions& options() const override { return options_; }
+  TradingStates trading_states() const override {
+    std::lock_guard lock(views_mu_);
+    return *trading_states_;
+  }
+  std::shared_ptr<const RiskConfig> risk_config() const override {
+    std::lock_guard lock(views_mu_);
+    return {published_gate_, &published_gate_->config()};
+  }
+  StatusOr<ReloadReport> Reload() override;
 
  private:
   void ProcessBatch(Nanos now);
   void FailBatch(const Status& cause);
+  // Sequencer thread: swaps in a staged reload between two batches.
+  void ApplyReload(ReloadBundle& bundle);
+  // Sequencer thread: publishes the trading states for trading_states().
+  void PublishTradingStates();
+  void CountReplies();
+  void SyncTransportMetrics();
 
   EngineOptions options_;
   std::unique_ptr<InstrumentMaster> instruments_;
-  std::unique_ptr<RiskGate> gate_;
+  std::shared_ptr<const RiskGate> gate_;
   std::unique_ptr<EngineMarket> market_;
   std::unique_ptr<SqliteJournal> journal_;
   std::unique_ptr<Sequencer> sequencer_;
@@ -86,6 +104,19 @@ class EngineImpl final : public Engine {
   std::atomic<bool> ready_{false};
   std::atomic<bool> storage_failed_{false};
   std::atomic<uint64_t> last_seq_{0};
+  std::atomic<bool> recovered_{false};
+  std::atomic<uint64_t> reloads_{0};
+
+  ReloadSlot reload_slot_;
+  EngineMetrics& metrics_ = EngineMetrics::Get();
+  EngineMetrics::TransportTotals transport_seen_;
+  // The request kind of each reply in batch_.replies, for wojak_decisions_total.
+  std::vector<RequestKind> reply_kinds_;
+
+  // What the query API reads, published by the sequencer thread.
+  mutable std::mutex views_mu_;
+  std::shared_ptr<const RiskGate> published_gate_;
+  std::shared_ptr<const TradingStates> trading_states_ = std::make_shared<TradingStates>();
 };
 
 Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
@@ -98,19 +129,21 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
       "Executor for accepted orders: sandbox (simulated fills), http, paper.");
   auto executor = ExecutorRegistry::Instance().Create(
       executor_kind, executor_section.Section(executor_kind, "Options of the chosen executor."));
-  config.CheckUnknownKeys();
+  // Unknown keys are the caller's check (one file may hold every component's sections).
   WOJAK_RETURN_IF_ERROR(config.errors().ToStatus().WithContext("configuration"));
   if (!executor.ok()) return executor.status();
   executor_ = std::move(executor).value();
 
   WOJAK_ASSIGN_OR_RETURN(instruments_,
                          InstrumentMaster::Load(options.instruments_path, options.freeze_path));
-  gate_ = std::make_unique<RiskGate>(risk_config);
+  gate_ = std::make_shared<const RiskGate>(risk_config);
+  published_gate_ = gate_;
   market_ = std::make_unique<EngineMarket>(*instruments_, risk_config.reference_price);
 
   JournalOptions journal_options;
   journal_options.path = JournalPathForDataDir(options.data_dir);
   journal_options.verify_on_open = options.verify_on_open;
+  journal_options.vfs = options.journal_vfs;
   WOJAK_ASSIGN_OR_RETURN(journal_, SqliteJournal::Open(journal_options));
 
   SequencerOptions sequencer_options;
@@ -123,6 +156,9 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
     return sequencer_->Replay(entry);
   }));
   last_seq_ = sequencer_->last_seq();
+  recovered_ = true;
+  PublishTradingStates();
+  metrics_.SetLastSeq(last_seq_);
   LogInfo("journal_replayed",
           {{"entries", sequencer_->last_seq()},
            {"orders", static_cast<uint64_t>(sequencer_->orders().size())},
@@ -148,7 +184,66 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
                            {"executor", executor_->name()},
                            {"reconciled_orders", static_cast<uint64_t>(pending.size())}});
   ready_ = true;
+  metrics_.SetReady(true);
+  metrics_.SetStorageFailed(false);
   return OkStatus();
+}
+
+StatusOr<ReloadReport> EngineImpl::Reload() {
+  auto bundle =
+      PrepareReload(options_.instruments_path, options_.freeze_path, options_.config_path);
+  if (!bundle.ok()) {
+    metrics_.CountReload(false);
+    LogWarn("engine_reload_rejected", {{"error", bundle.status().ToString()}});
+    return bundle.status().WithContext("reload rejected, nothing changed");
+  }
+  ReloadReport report;
+  report.instruments = bundle->instruments->size();
+  report.limits_reloaded = bundle->gate != nullptr;
+  ZmqServer* server = server_.get();
+  if (!reload_slot_.Offer(std::move(bundle).value(), std::chrono::seconds(10),
+                          [server] { server->inbound().Wake(); })) {
+    metrics_.CountReload(false);
+    return Unavailable("the sequencer is not running; reload not applied");
+  }
+  report.instruments_version = instruments_->version();
+  metrics_.CountReload(true);
+  return report;
+}
+
+void EngineImpl::ApplyReload(ReloadBundle& bundle) {
+  const bool limits_reloaded = bundle.gate != nullptr;
+  instruments_->Replace(std::move(bundle.instruments));
+  if (limits_reloaded) {
+    gate_ = std::move(bundle.gate);
+    sequencer_->set_gate(*gate_);
+    market_->set_policy(gate_->config().reference_price);
+    std::lock_guard lock(views_mu_);
+    published_gate_ = gate_;
+  }
+  ++reloads_;
+  LogInfo("engine_reloaded",
+          {{"instruments", static_cast<uint64_t>(instruments_->Snapshot()->size())},
+           {"instruments_version", instruments_->version()},
+           {"limits_reloaded", limits_reloaded}});
+}
+
+void EngineImpl::PublishTradingStates() {
+  auto states = std::make_shared<TradingStates>();
+  const RiskState& risk = sequencer_->risk_state();
+  states->global = risk.global_trading_state();
+  for (const auto& [account, state] : risk.accounts()) {
+    if (state.trading_state != TradingState::kActive) {
+      states->accounts.emplace(account, state.trading_state);
+    }
+  }
+  for (const auto& [strategy, state] : risk.strategies()) {
+    if (state.trading_state != TradingState::kActive) {
+      states->strategies.emplace(strategy, state.trading_state);
+    }
+  }
+  std::lock_guard lock(views_mu_);
+  trading_states_ = std::move(states);
 }
 
 Status EngineImpl::Run(const std::atomic<bool>& stop) {
@@ -162,6 +257,8 @@ Status EngineImpl::Run(const std::atomic<bool>& stop) {
     }
     server_->inbound().PopAll(requests_, draining ? std::chrono::nanoseconds(0) : kIdleWait);
     reports_.PopAll(report_batch_, std::chrono::nanoseconds(0));
+    reload_slot_.ApplyIfStaged([this](ReloadBundle& bundle) { ApplyReload(bundle); });
+    SyncTransportMetrics();
     // Wall time may step backwards (NTP); decisions must see a non-decreasing clock.
     last_now_ = std::max(last_now_, RealClock::Instance().Now());
     ProcessBatch(last_now_);
@@ -170,6 +267,7 @@ Status EngineImpl::Run(const std::atomic<bool>& stop) {
   executor_->Stop();
   server_->Stop();
   ready_ = false;
+  metrics_.SetReady(false);
   LogInfo("engine_stopped", {{"last_seq", sequencer_->last_seq()}});
   return OkStatus();
 }
@@ -180,33 +278,49 @@ void EngineImpl::ProcessBatch(Nanos now) {
     FailBatch(Unavailable("journal unavailable after a storage failure; restart the engine"));
     return;
   }
+  metrics_.ObserveBatch(requests_.size());
+  reply_kinds_.clear();
   for (InboundRequest& request : requests_) {
-    sequencer_->Handle(
-        {std::move(request.routing_id), request.request_id, ToJournalInput(std::move(request.request))},
-        now, batch_);
+    const RequestKind kind = RequestKindOf(request.request);
+    sequencer_->Handle({std::move(request.routing_id), request.request_id,
+                        ToJournalInput(std::move(request.request))},
+                       now, batch_);
+    reply_kinds_.resize(batch_.replies.size(), kind);
   }
   for (ExecutionReport& report : report_batch_) {
     sequencer_->Handle({"", 0, std::move(report)}, now, batch_);
   }
   sequencer_->ExpireEscalations(now, batch_);
   if (!batch_.entries.empty()) {
+    const Nanos commit_start = RealClock::Instance().Monotonic();
     Status committed = journal_->AppendBatch(batch_.entries, batch_.projections);
+    metrics_.ObserveCommit(RealClock::Instance().Monotonic() - commit_start, batch_.entries.size());
     if (!committed.ok()) {
       // Nothing of this batch is durable, so nothing of it may be acknowledged: every request
       // is answered RETRY and the engine stops deciding until a restart replays the journal.
       storage_failed_ = true;
       ready_ = false;
-      LogError("journal_commit_failed", {{"error", committed.ToString()},
-                                         {"first_seq", batch_.entries.front().seq}});
+      metrics_.CountCommitFailure();
+      metrics_.SetStorageFailed(true);
+      metrics_.SetReady(false);
+      LogError("journal_commit_failed",
+               {{"error", committed.ToString()}, {"first_seq", batch_.entries.front().seq}});
       FailBatch(committed);
       return;
     }
     last_seq_ = batch_.entries.back().seq;
+    metrics_.SetLastSeq(last_seq_);
+    if (std::any_of(batch_.entries.begin(), batch_.entries.end(),
+                    [](const Entry& entry) { return entry.kind == EntryKind::kAdmin; })) {
+      PublishTradingStates();
+    }
   }
+  CountReplies();
   outbound_.clear();
   outbound_.reserve(batch_.replies.size());
   for (PendingReply& reply : batch_.replies) {
-    outbound_.push_back({std::move(reply.routing_id), reply.request_id, std::move(reply.decision), {}});
+    outbound_.push_back(
+        {std::move(reply.routing_id), reply.request_id, std::move(reply.decision), {}});
   }
   if (!outbound_.empty()) server_->SendReplies(std::move(outbound_));
   for (ExecutionOrder& order : batch_.dispatches) executor_->Submit(std::move(order));
@@ -222,13 +336,35 @@ void EngineImpl::FailBatch(const Status& cause) {
     outbound_.push_back({std::move(routing_id), request_id, std::move(d), {}});
   };
   if (!batch_.replies.empty()) {
-    for (PendingReply& reply : batch_.replies) retry(std::move(reply.routing_id), reply.request_id);
+    for (size_t i = 0; i < batch_.replies.size(); ++i) {
+      retry(std::move(batch_.replies[i].routing_id), batch_.replies[i].request_id);
+      metrics_.CountDecision(reply_kinds_[i], outbound_.back().decision);
+    }
   } else {
     for (InboundRequest& request : requests_) {
-      if (!request.routing_id.empty()) retry(std::move(request.routing_id), request.request_id);
+      if (request.routing_id.empty()) continue;
+      retry(std::move(request.routing_id), request.request_id);
+      metrics_.CountDecision(RequestKindOf(request.request), outbound_.back().decision);
     }
   }
   if (!outbound_.empty()) server_->SendReplies(std::move(outbound_));
+}
+
+void EngineImpl::SyncTransportMetrics() {
+  const ZmqServerCounters& c = server_->counters();
+  metrics_.SyncTransport({c.requests_received.load(std::memory_order_relaxed),
+                          c.malformed_frames.load(std::memory_order_relaxed),
+                          c.busy_replies.load(std::memory_order_relaxed),
+                          c.replies_sent.load(std::memory_order_relaxed),
+                          c.unroutable_replies.load(std::memory_order_relaxed),
+                          c.dropped_replies.load(std::memory_order_relaxed)},
+                         transport_seen_);
+}
+
+void EngineImpl::CountReplies() {
+  for (size_t i = 0; i < batch_.replies.size(); ++i) {
+    metrics_.CountDecision(reply_kinds_[i], batch_.replies[i].decision);
+  }
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "common/config.h"
 #include "common/status.h"
+#include "risk/risk_config.h"
 
 namespace wojak {
 
@@ -22,15 +24,36 @@ struct EngineOptions {
   std::chrono::milliseconds drain_timeout{5000};
   std::string executor = "sandbox";
   bool verify_on_open = true;
+  // The configuration file the engine started with: an admin reload re-reads its risk limits
+  // there. Empty: limits are not reloadable (instruments and freeze limits still are).
+  std::string config_path;
+  // SQLite VFS of the journal; empty = SQLite's default. Tests pass kFaultVfsName.
+  std::string journal_vfs;
 };
 
 // Reads the `engine:` section (flags given on the command line override it afterwards).
 EngineOptions ReadEngineOptions(ConfigSection engine);
 
 struct EngineStatus {
-  bool ready = false;          // recovery done, journal writable, not stopped by a storage fault
+  bool ready = false;           // recovery done, journal writable, not stopped by a storage fault
   bool storage_failed = false;  // a commit failed: everything is answered RETRY until restart
   uint64_t last_seq = 0;
+  bool recovered = false;  // the journal was replayed
+  uint64_t reloads = 0;    // admin reloads applied since start
+};
+
+// Trading states as of the last committed batch. Accounts and strategies not listed are ACTIVE.
+struct TradingStates {
+  TradingState global = TradingState::kActive;
+  std::map<std::string, TradingState> accounts;
+  std::map<std::string, TradingState> strategies;
+};
+
+// What an admin reload swapped in.
+struct ReloadReport {
+  size_t instruments = 0;
+  uint64_t instruments_version = 0;
+  bool limits_reloaded = false;  // false when the engine has no configuration file
 };
 
 class Engine {
@@ -45,6 +68,16 @@ class Engine {
   virtual Status Run(const std::atomic<bool>& stop) = 0;
   virtual const std::string& endpoint() const = 0;
   virtual EngineStatus status() const = 0;
+  virtual const EngineOptions& options() const = 0;
+
+  // Thread-safe views for the query API; never touch the sequencer's own state.
+  virtual TradingStates trading_states() const = 0;
+  virtual std::shared_ptr<const RiskConfig> risk_config() const = 0;
+  // Reads and validates the instruments and freeze-limit files and the configuration file's
+  // risk sections, then has the sequencer swap them in together between two batches. On any
+  // error nothing changes (INVALID_ARGUMENT / NOT_FOUND naming the file). UNAVAILABLE when the
+  // sequencer is not running. Thread-safe; reloads run one at a time.
+  virtual StatusOr<ReloadReport> Reload() = 0;
 };
 
 }  // namespace wojak

@@ -23,8 +23,7 @@ const OrderRecord* OrderBook::Find(Seq seq) const {
   return it == orders_.end() ? nullptr : &it->second;
 }
 
-OrderRecord* OrderBook::FindByClientId(std::string_view account,
-                                       std::string_view client_order_id) {
+OrderRecord* OrderBook::FindByClientId(std::string_view account, std::string_view client_order_id) {
   auto it = by_client_id_.find(ClientKey(account, client_order_id));
   return it == by_client_id_.end() ? nullptr : Find(it->second);
 }
@@ -88,8 +87,7 @@ OrderRow ToOrderRow(const OrderRecord& r) {
   row.filled_quantity = r.filled_quantity;
   if (r.request.price) row.price_paise = r.request.price->value();
   if (r.request.trigger_price) row.trigger_price_paise = r.request.trigger_price->value();
-  row.average_price_paise =
-      r.filled_quantity > 0 ? r.fill_value.value() / r.filled_quantity : 0;
+  row.average_price_paise = r.filled_quantity > 0 ? r.fill_value.value() / r.filled_quantity : 0;
   row.status = std::string(OrderStateName(r.state));
   row.decision_json = DecisionToJson(r.decision);
   row.created_ns = r.created_ns;

@@ -24,7 +24,7 @@ struct OrderRecord {
   Nanos updated_ns = 0;
   Seq last_seq = 0;
   Nanos escalation_deadline_ns = 0;  // ESCALATED only
-  Decision decision;  // the first decision, returned unchanged to duplicates
+  Decision decision;                 // the first decision, returned unchanged to duplicates
 };
 
 // (account, client_order_id) -> order, and seq -> order. Cancels use their own key space

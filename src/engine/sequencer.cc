@@ -2,6 +2,7 @@
 #include "engine/sequencer.h"
 
 #include "common/log.h"
+#include "engine/outbox_payload.h"
 #include "model/order_json.h"
 
 namespace wojak {
@@ -25,8 +26,9 @@ Decision DuplicateOf(const Decision& original) {
   d.kind = DecisionKind::kDuplicate;
   d.original_kind = original.kind;
   d.original_reasons = original.reasons;
-  d.reasons = {MakeReason(ReasonCode::k_DUPLICATE, "(account, client_order_id) seen before; "
-                                                   "the original decision is returned")};
+  d.reasons = {MakeReason(ReasonCode::k_DUPLICATE,
+                          "(account, client_order_id) seen before; "
+                          "the original decision is returned")};
   return d;
 }
 
@@ -119,8 +121,7 @@ JournalRecord Sequencer::DecideNewOrder(const OrderRequest& order, Nanos now) {
   return record;
 }
 
-void Sequencer::RestrictAccountIfAsked(const std::string& account, Nanos now,
-                                       CommitBatch& batch) {
+void Sequencer::RestrictAccountIfAsked(const std::string& account, Nanos now, CommitBatch& batch) {
   // The gate saw the account's daily loss past its limit. The state change is its own journal
   // entry, so replay restores it without re-running the gate.
   if (!result_.account_state_request) return;
@@ -128,13 +129,13 @@ void Sequencer::RestrictAccountIfAsked(const std::string& account, Nanos now,
   const TradingState wanted = *result_.account_state_request;
   if (state != nullptr && state->trading_state >= wanted) return;
   JournalRecord record;
-  record.input = AdminRequest{wanted == TradingState::kHalted ? AdminAction::kHalt
-                                                             : AdminAction::kReduceOnly,
-                              AdminScope::kAccount, account};
+  record.input =
+      AdminRequest{wanted == TradingState::kHalted ? AdminAction::kHalt : AdminAction::kReduceOnly,
+                   AdminScope::kAccount, account};
   record.decision = MakeDecision(DecisionKind::kAccepted, account, "");
   record.decision.reasons.push_back(MakeReason(
-      ReasonCode::k_DAILY_LOSS_LIMIT, "daily loss limit reached: account set to " +
-                                          std::string(TradingStateName(wanted))));
+      ReasonCode::k_DAILY_LOSS_LIMIT,
+      "daily loss limit reached: account set to " + std::string(TradingStateName(wanted))));
   result_.account_state_request.reset();
   Append(EntryKind::kAdmin, std::move(record), now, batch, nullptr);
 }
@@ -191,10 +192,10 @@ JournalRecord Sequencer::DecideModify(const ModifyRequest& modify, Nanos now) {
   // executors take orders as final once sent, so a modify is accepted only while escalated.
   if (order->state != OrderState::kEscalated) {
     record.decision.kind = DecisionKind::kRejected;
-    record.decision.reasons.push_back(MakeReason(
-        ReasonCode::k_ORDER_NOT_OPEN, "order " + record.order_id + " is " +
-                                          std::string(OrderStateName(order->state)) +
-                                          " and can no longer be modified"));
+    record.decision.reasons.push_back(
+        MakeReason(ReasonCode::k_ORDER_NOT_OPEN, "order " + record.order_id + " is " +
+                                                     std::string(OrderStateName(order->state)) +
+                                                     " and can no longer be modified"));
     return record;
   }
   OrderRequest changed = order->request;
@@ -227,10 +228,10 @@ JournalRecord Sequencer::DecideVerdict(const EscalationVerdict& verdict) {
   record.decision.order_id = verdict.order_id;
   if (order->state != OrderState::kEscalated) {
     record.decision.kind = DecisionKind::kRejected;
-    record.decision.reasons.push_back(MakeReason(
-        ReasonCode::k_ORDER_NOT_OPEN, "order " + verdict.order_id + " is " +
-                                          std::string(OrderStateName(order->state)) +
-                                          ", not waiting for a verdict"));
+    record.decision.reasons.push_back(
+        MakeReason(ReasonCode::k_ORDER_NOT_OPEN, "order " + verdict.order_id + " is " +
+                                                     std::string(OrderStateName(order->state)) +
+                                                     ", not waiting for a verdict"));
     return record;
   }
   if (!verdict.approve) {
@@ -308,11 +309,7 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
           stored.price));
     }
     EmitOrder(stored, batch);
-    if (batch != nullptr && decision.kind == DecisionKind::kEscalated) {
-      batch->projections.outbox.push_back(
-          {next_outbox_seq_, seq, "escalation", DecisionToJson(decision)});
-    }
-    if (decision.kind == DecisionKind::kEscalated) ++next_outbox_seq_;
+    if (decision.kind == DecisionKind::kEscalated) EmitEscalation(stored, record, seq, now, batch);
     if (stored.state == OrderState::kSent) Dispatch(stored, batch);
     return;
   }
@@ -342,6 +339,8 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
     CheckRisk(risk_.OnOrderModified(order->seq, order->request.quantity - order->filled_quantity,
                                     order->price));
     EmitOrder(*order, batch);
+    // Still escalated: the RMS must judge the new terms, so it hears about them.
+    if (decision.kind == DecisionKind::kEscalated) EmitEscalation(*order, record, seq, now, batch);
     if (order->state == OrderState::kSent) Dispatch(*order, batch);
     return;
   }
@@ -363,7 +362,7 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
     return;
   }
   if (auto* admin = std::get_if<AdminRequest>(&record.input)) {
-    TradingState state = admin->action == AdminAction::kHalt       ? TradingState::kHalted
+    TradingState state = admin->action == AdminAction::kHalt         ? TradingState::kHalted
                          : admin->action == AdminAction::kReduceOnly ? TradingState::kReducing
                                                                      : TradingState::kActive;
     risk_.SetTradingState(admin->scope, admin->target, state);
@@ -371,9 +370,10 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
     // Halting also cancels the open orders in scope that the executor has not finished.
     for (Seq open : orders_.OpenOrders()) {
       OrderRecord* order = orders_.Find(open);
-      bool in_scope = admin->scope == AdminScope::kGlobal ||
-                      (admin->scope == AdminScope::kAccount && order->request.account == admin->target) ||
-                      (admin->scope == AdminScope::kStrategy && order->request.strategy == admin->target);
+      bool in_scope =
+          admin->scope == AdminScope::kGlobal ||
+          (admin->scope == AdminScope::kAccount && order->request.account == admin->target) ||
+          (admin->scope == AdminScope::kStrategy && order->request.strategy == admin->target);
       if (in_scope && IsLegalTransition(order->state, OrderState::kCancelled)) {
         CloseOrder(*order, OrderState::kCancelled, seq, now, batch);
       }
@@ -393,20 +393,22 @@ void Sequencer::ApplyExecution(const ExecutionReport& report, Seq seq, Nanos now
   if (order == nullptr || IsTerminal(order->state)) return;
   if (report.status == ExecutionStatus::kFailed) {
     CloseOrder(*order, OrderState::kFailed, seq, now, batch);
+    EmitExecution(*order, report, 0, seq, now, batch);
     return;
   }
   const Qty remaining = order->request.quantity - order->filled_quantity;
   const Qty quantity = std::min(report.filled_quantity, remaining);
   order->filled_quantity += quantity;
-  order->fill_value = Paise::FromPaise(order->fill_value.value() + report.fill_price.value() * quantity);
+  order->fill_value =
+      Paise::FromPaise(order->fill_value.value() + report.fill_price.value() * quantity);
   order->state = order->filled_quantity >= order->request.quantity ? OrderState::kFilled
                                                                    : OrderState::kPartiallyFilled;
   order->updated_ns = now;
   order->last_seq = seq;
   CheckRisk(risk_.OnFill(order->seq, quantity, report.fill_price, now));
-  const TradedTotals& totals = trades_.AddFill(order->request.account, order->request.symbol,
-                                               order->request.side, quantity, report.fill_price,
-                                               seq);
+  const TradedTotals& totals =
+      trades_.AddFill(order->request.account, order->request.symbol, order->request.side, quantity,
+                      report.fill_price, seq);
   if (batch != nullptr) {
     TradeRow trade;
     trade.trade_id = "T-" + std::to_string(seq);
@@ -423,6 +425,28 @@ void Sequencer::ApplyExecution(const ExecutionReport& report, Seq seq, Nanos now
     batch->projections.positions.push_back(PositionRowFor(*order, totals));
   }
   EmitOrder(*order, batch);
+  EmitExecution(*order, report, quantity, seq, now, batch);
+}
+
+// Outbox rows are numbered identically live and in replay (next_outbox_seq_ advances in both),
+// but only built and written live: replay must not pay for JSON it would throw away.
+void Sequencer::EmitEscalation(const OrderRecord& order, const JournalRecord& record, Seq seq,
+                               Nanos now, CommitBatch* batch) {
+  if (batch != nullptr) {
+    batch->projections.outbox.push_back(
+        {next_outbox_seq_, seq, "escalation", EscalationOutboxPayload(order, record, seq, now)});
+  }
+  ++next_outbox_seq_;
+}
+
+void Sequencer::EmitExecution(const OrderRecord& order, const ExecutionReport& report,
+                              Qty applied_quantity, Seq seq, Nanos now, CommitBatch* batch) {
+  if (batch != nullptr) {
+    batch->projections.outbox.push_back(
+        {next_outbox_seq_, seq, "execution",
+         ExecutionOutboxPayload(order, report, applied_quantity, seq, now)});
+  }
+  ++next_outbox_seq_;
 }
 
 void Sequencer::CloseOrder(OrderRecord& order, OrderState state, Seq seq, Nanos now,
@@ -464,8 +488,7 @@ std::vector<ExecutionOrder> Sequencer::PendingExecutions() const {
   return pending;
 }
 
-PositionRow Sequencer::PositionRowFor(const OrderRecord& order,
-                                      const TradedTotals& totals) const {
+PositionRow Sequencer::PositionRowFor(const OrderRecord& order, const TradedTotals& totals) const {
   PositionRow row;
   row.account = order.request.account;
   row.symbol = order.request.symbol;

@@ -78,6 +78,9 @@ class Sequencer {
 
   Seq last_seq() const { return last_seq_; }
   void set_last_seq(Seq seq) { last_seq_ = seq; }
+  // The newest outbox row's outbox_seq (0 when none); the outbox relay's backlog is measured
+  // against it.
+  Seq last_outbox_seq() const { return next_outbox_seq_ - 1; }
   const RiskState& risk_state() const { return risk_; }
   const OrderBook& orders() const { return orders_; }
   const TradeBook& trades() const { return trades_; }
@@ -95,6 +98,11 @@ class Sequencer {
   void Append(EntryKind kind, JournalRecord record, Nanos now, CommitBatch& batch,
               const SequencerInput* reply_to);
   void EmitOrder(const OrderRecord& order, CommitBatch* batch);
+  // Outbox rows (topic "escalation" / "execution") for the RMS and systems following fills.
+  void EmitEscalation(const OrderRecord& order, const JournalRecord& record, Seq seq, Nanos now,
+                      CommitBatch* batch);
+  void EmitExecution(const OrderRecord& order, const ExecutionReport& report, Qty applied_quantity,
+                     Seq seq, Nanos now, CommitBatch* batch);
   void Dispatch(const OrderRecord& order, CommitBatch* batch);
   PositionRow PositionRowFor(const OrderRecord& order, const TradedTotals& totals) const;
   void CheckRisk(const Status& status) const;

@@ -155,7 +155,8 @@ TEST_F(SequencerTest, ReplayRebuildsExactlyTheSameState) {
   for (const Entry& e : journal_) ASSERT_TRUE(replayed.Replay(e).ok());
   EXPECT_EQ(replayed.last_seq(), sequencer_.last_seq());
   EXPECT_EQ(replayed.risk_state(), sequencer_.risk_state())
-      << replayed.risk_state().Dump() << "\nvs\n" << sequencer_.risk_state().Dump();
+      << replayed.risk_state().Dump() << "\nvs\n"
+      << sequencer_.risk_state().Dump();
   EXPECT_EQ(replayed.trades(), sequencer_.trades());
   for (Seq seq = 1; seq <= 5; ++seq) {
     const OrderRecord* a = replayed.orders().Find(seq);

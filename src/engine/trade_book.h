@@ -26,9 +26,7 @@ class TradeBook {
   // Adds one fill and returns the updated totals.
   const TradedTotals& AddFill(const std::string& account, const std::string& symbol, Side side,
                               Qty quantity, Paise price, Seq seq);
-  const std::map<std::pair<std::string, std::string>, TradedTotals>& all() const {
-    return totals_;
-  }
+  const std::map<std::pair<std::string, std::string>, TradedTotals>& all() const { return totals_; }
   bool operator==(const TradeBook&) const = default;
 
  private:

@@ -4,10 +4,9 @@
 #include <signal.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 #include "model/order_json.h"
 #include "support/process.h"
@@ -43,19 +42,24 @@ executor:
 
 class EngineProcess {
  public:
-  explicit EngineProcess(const TempDir& dir) : dir_(dir) {
+  explicit EngineProcess(const TempDir& dir)
+      : dir_(dir), fixture_(testing::GenerateInstruments(dir.path())) {
     testing::WriteFile(dir.File("wojak.yaml"), kConfig);
   }
+  const testing::InstrumentFixture& fixture() const { return fixture_; }
   std::string endpoint() const { return "ipc://" + dir_.File("engine.sock"); }
   void Start() {
-    process_ = ChildProcess::Start(
-        {testing::WojakBinary(), "engine", "--config", dir_.File("wojak.yaml"), "--data",
-         dir_.path(), "--endpoint", endpoint(), "--instruments",
-         testing::SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
-         testing::SourceDir() + "/tests/testdata/freeze_limits.csv"},
-        dir_.File("engine.log"));
+    process_ =
+        ChildProcess::Start({testing::WojakBinary(), "engine", "--config", dir_.File("wojak.yaml"),
+                             "--data", dir_.path(), "--endpoint", endpoint(), "--instruments",
+                             fixture_.instruments_path, "--freeze", fixture_.freeze_path},
+                            dir_.File("engine.log"));
     ASSERT_TRUE(testing::WaitUntil(
-        [&] { return testing::ReadFile(dir_.File("engine.log")).find("engine_ready") != std::string::npos || !process_.running(); },
+        [&] {
+          return testing::ReadFile(dir_.File("engine.log")).find("engine_ready") !=
+                     std::string::npos ||
+                 !process_.running();
+        },
         20s));
     ASSERT_TRUE(process_.running()) << testing::ReadFile(dir_.File("engine.log"));
   }
@@ -63,27 +67,30 @@ class EngineProcess {
 
  private:
   const TempDir& dir_;
+  testing::InstrumentFixture fixture_;
   ChildProcess process_;
 };
 
-OrderRequest Order(int n, Qty quantity = 75) {
+OrderRequest Order(const testing::InstrumentFixture& fixture, int n, Qty quantity = 75) {
   OrderRequest o;
   o.client_order_id = "t-" + std::to_string(n);
   o.account = "ACC" + std::to_string(n % 7);
   o.strategy = "s";
   o.exchange = "NFO";
-  o.symbol = "NIFTY26DECFUT";
+  o.symbol = fixture.future_symbol;
   o.side = n % 2 == 0 ? Side::kBuy : Side::kSell;
   o.quantity = quantity;
   o.order_type = OrderType::kLimit;
-  o.price = Paise::FromRupees(26065);
+  o.price = *Paise::Parse(fixture.future_price);
   return o;
 }
 
 // Sends every request, collecting one reply per request id; stops early after `stop_after`
 // replies when given. Returns replies by the index of the request.
-std::map<size_t, Decision> SendAll(const std::string& endpoint, const std::vector<OrderRequest>& orders,
-                                   size_t stop_after = SIZE_MAX, std::chrono::seconds timeout = 30s) {
+std::map<size_t, Decision> SendAll(const std::string& endpoint,
+                                   const std::vector<OrderRequest>& orders,
+                                   size_t stop_after = SIZE_MAX,
+                                   std::chrono::seconds timeout = 30s) {
   ClientOptions options;
   options.endpoint = endpoint;
   options.max_in_flight = 64;
@@ -124,7 +131,7 @@ TEST(EngineProcessTest, DecidesOrdersAndAnswersDuplicatesWithTheOriginalAcrossAR
   TempDir dir;
   EngineProcess engine(dir);
   engine.Start();
-  std::vector<OrderRequest> orders = {Order(1), Order(2, 70)};
+  std::vector<OrderRequest> orders = {Order(engine.fixture(), 1), Order(engine.fixture(), 2, 70)};
   auto first = SendAll(engine.endpoint(), orders);
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].kind, DecisionKind::kAccepted) << DecisionToJson(first[0]);
@@ -158,7 +165,8 @@ TEST_P(EngineKillTest, KillNineLosesNothingAcknowledgedAndDecidesEachOrderOnce) 
   engine.Start();
   constexpr int kOrders = 1500;
   std::vector<OrderRequest> orders;
-  for (int i = 0; i < kOrders; ++i) orders.push_back(Order(i, i % 10 == 0 ? 70 : 75));
+  for (int i = 0; i < kOrders; ++i)
+    orders.push_back(Order(engine.fixture(), i, i % 10 == 0 ? 70 : 75));
   const size_t kill_after = 100 + random() % 1000;
   // Stop reading after a seeded number of replies and kill -9 at once: up to a window of
   // requests is still in the engine, some decided and committed, some not.
@@ -180,7 +188,8 @@ TEST_P(EngineKillTest, KillNineLosesNothingAcknowledgedAndDecidesEachOrderOnce) 
       EXPECT_EQ(decision.original_reasons, before->second.reasons);
     }
     ASSERT_FALSE(decision.order_id.empty()) << DecisionToJson(decision);
-    EXPECT_TRUE(order_ids.insert(decision.order_id).second || decision.kind == DecisionKind::kDuplicate);
+    EXPECT_TRUE(order_ids.insert(decision.order_id).second ||
+                decision.kind == DecisionKind::kDuplicate);
   }
   engine.process().Signal(SIGTERM);
   ASSERT_EQ(engine.process().Wait(5s), 0);
@@ -189,18 +198,20 @@ TEST_P(EngineKillTest, KillNineLosesNothingAcknowledgedAndDecidesEachOrderOnce) 
   ChildProcess verify = ChildProcess::Start(
       {testing::WojakBinary(), "verify", "--data", dir.path()}, dir.File("verify.log"));
   EXPECT_EQ(verify.Wait(30s), 0) << testing::ReadFile(dir.File("verify.log"));
-  ChildProcess list = ChildProcess::Start({testing::WojakBinary(), "orders", "--data", dir.path(),
-                                           "--json", "--limit", "10000"},
-                                          dir.File("orders.json"));
+  ChildProcess list = ChildProcess::Start(
+      {testing::WojakBinary(), "orders", "--data", dir.path(), "--json", "--limit", "10000"},
+      dir.File("orders.json"));
   ASSERT_EQ(list.Wait(30s), 0);
   auto rows = nlohmann::json::parse(testing::ReadFile(dir.File("orders.json")));
   EXPECT_EQ(rows.size(), static_cast<size_t>(kOrders));
   std::set<std::string> client_ids;
-  for (auto& row : rows) client_ids.insert(row["account"].get<std::string>() + "/" + row["client_order_id"].get<std::string>());
+  for (auto& row : rows)
+    client_ids.insert(row["account"].get<std::string>() + "/" +
+                      row["client_order_id"].get<std::string>());
   EXPECT_EQ(client_ids.size(), static_cast<size_t>(kOrders));
-  ChildProcess trades = ChildProcess::Start({testing::WojakBinary(), "trades", "--data", dir.path(),
-                                             "--json", "--limit", "10000"},
-                                            dir.File("trades.json"));
+  ChildProcess trades = ChildProcess::Start(
+      {testing::WojakBinary(), "trades", "--data", dir.path(), "--json", "--limit", "10000"},
+      dir.File("trades.json"));
   ASSERT_EQ(trades.Wait(30s), 0);
   std::map<std::string, int> fills;
   for (auto& t : nlohmann::json::parse(testing::ReadFile(dir.File("trades.json")))) {

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -147,6 +149,27 @@ std::string ReadFile(const std::string& path) {
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path);
   out << content;
+}
+
+InstrumentFixture GenerateInstruments(const std::string& dir) {
+  time_t now = time(nullptr);
+  tm utc{};
+  gmtime_r(&now, &utc);
+  char month[16];
+  strftime(month, sizeof month, "%Y-%m", &utc);
+  std::string command =
+      "python3 '" + SourceDir() + "/scripts/gen-instruments' '" + dir + "' --from " + month;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
+  char line[256] = {};
+  bool got = fgets(line, sizeof line, pipe) != nullptr;
+  if (pclose(pipe) != 0 || !got) throw std::runtime_error(command + " failed");
+  InstrumentFixture fixture;
+  fixture.instruments_path = dir + "/instruments.csv";
+  fixture.freeze_path = dir + "/freeze_limits.csv";
+  std::istringstream fields(line);
+  fields >> fixture.future_symbol >> fixture.future_price;
+  return fixture;
 }
 
 std::string WojakBinary() {

@@ -60,6 +60,17 @@ int FreeLoopbackPort();
 bool WaitUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& content);
+// A fresh instrument master in `dir` (scripts/gen-instruments --from <this month>), so process
+// tests trade contracts that have not expired whatever the date; the committed fixture in
+// tests/testdata stays fixed for unit tests that pin their clock.
+struct InstrumentFixture {
+  std::string instruments_path;
+  std::string freeze_path;
+  std::string future_symbol;  // the nearest unexpired NIFTY future, e.g. NIFTY26DECFUT
+  std::string future_price;   // its master last price, e.g. "26065.00" (inside every band)
+};
+InstrumentFixture GenerateInstruments(const std::string& dir);
+
 // The wojak binary under test ($WOJAK_BINARY) and the repository root ($WOJAK_SOURCE_DIR).
 std::string WojakBinary();
 std::string SourceDir();
