@@ -45,25 +45,27 @@ std::optional<InstrumentType> ParseInstrumentType(std::string_view text);
 std::string_view SegmentName(Segment segment);  // "NFO-OPT", "NFO-FUT", "OTHER"
 Segment ParseSegment(std::string_view text);
 
+// Field order is deliberate: the numbers the risk gate reads on every order come first so they
+// share the first cache line; the strings follow.
 struct Instrument {
   int64_t instrument_token = 0;
-  int64_t exchange_token = 0;
-  std::string tradingsymbol;  // NIFTY26JAN24000CE
-  std::string name;           // the underlying: NIFTY
-  Paise last_price;           // the master's last price; 0 = unknown
-  EpochDay expiry = kNoExpiry;
-  Paise strike;  // 0 for futures
-  Paise tick_size;
-  Qty lot_size = 0;
-  InstrumentType instrument_type = InstrumentType::kFuture;
-  Segment segment = Segment::kOther;
-  std::string segment_name;  // as written in the master ("NFO-OPT")
-  std::string exchange;      // "NFO"
-  // From the freeze-limit file by underlying; 0 = no freeze limit known.
-  Qty freeze_quantity = 0;
   // The future whose price stands for the underlying (same underlying, nearest expiry on or
   // after this contract's); 0 = none in the master. Set by the instrument table.
   int64_t underlying_token = 0;
+  Qty lot_size = 0;
+  // From the freeze-limit file by underlying; 0 = no freeze limit known.
+  Qty freeze_quantity = 0;
+  Paise tick_size;
+  Paise strike;      // 0 for futures
+  Paise last_price;  // the master's last price; 0 = unknown
+  EpochDay expiry = kNoExpiry;
+  InstrumentType instrument_type = InstrumentType::kFuture;
+  Segment segment = Segment::kOther;
+  std::string exchange;       // "NFO"
+  std::string name;           // the underlying: NIFTY
+  std::string tradingsymbol;  // NIFTY26JAN24000CE
+  std::string segment_name;   // as written in the master ("NFO-OPT")
+  int64_t exchange_token = 0;
 
   bool IsOption() const {
     return instrument_type == InstrumentType::kCall || instrument_type == InstrumentType::kPut;

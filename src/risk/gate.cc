@@ -84,27 +84,36 @@ void RiskGate::Evaluate(const OrderView& order, const RiskState& state, const Ma
 
   if (c.account != nullptr) {
     c.realised_today = c.account->RealisedOn(c.today);
-    if (needs_valuation_) {
-      int64_t value = 0;
-      int64_t unrealised = 0;
-      for (const Position& position : c.account->positions) {
-        if (position.net_quantity == 0) continue;
-        int64_t token = position.instrument_token;
-        std::optional<ReferencePrice> reference =
-            c.instrument != nullptr && token == c.instrument->instrument_token
-                ? c.reference
-                : market.Reference(token, now);
-        if (reference) {
-          int64_t marked = SaturatingMul(position.net_quantity, reference->price.value());
-          value = SaturatingAdd(value, Abs(marked));
-          unrealised = SaturatingAdd(unrealised, SaturatingSub(marked, position.cost.value()));
-        } else {
-          value = SaturatingAdd(value, Abs(position.cost.value()));
-        }
-      }
-      c.position_value = Paise::FromPaise(value);
-      c.unrealised = Paise::FromPaise(unrealised);
+    // One pass over the account's holdings: mark-to-market for exposure and daily loss, and the
+    // gross lots of the order's underlying for the position rule.
+    std::optional<uint32_t> underlying;
+    if (c.instrument != nullptr && !c.account->holdings.empty()) {
+      underlying = state.FindUnderlyingId(c.instrument->name);
     }
+    int64_t value = 0;
+    int64_t unrealised = 0;
+    int64_t lots = 0;
+    for (const Holding& holding : c.account->holdings) {
+      if (holding.net_quantity == 0) continue;
+      if (underlying && holding.underlying == *underlying && holding.lot_size > 0) {
+        lots += Abs(holding.net_quantity) / holding.lot_size;
+      }
+      if (!needs_valuation_) continue;
+      std::optional<ReferencePrice> reference =
+          c.instrument != nullptr && holding.instrument_token == c.instrument->instrument_token
+              ? c.reference
+              : market.Reference(holding.instrument_token, now);
+      if (reference) {
+        int64_t marked = SaturatingMul(holding.net_quantity, reference->price.value());
+        value = SaturatingAdd(value, Abs(marked));
+        unrealised = SaturatingAdd(unrealised, SaturatingSub(marked, holding.cost));
+      } else {
+        value = SaturatingAdd(value, Abs(holding.cost));
+      }
+    }
+    c.position_value = Paise::FromPaise(value);
+    c.unrealised = Paise::FromPaise(unrealised);
+    c.underlying_lots = lots;
   }
   Limit loss_limit = c.account_limits->max_daily_loss;
   if (loss_limit && config_.rule(RuleId::kDailyLoss).enabled) {

@@ -9,6 +9,8 @@ namespace wojak {
 namespace {
 
 int64_t PercentOf(int64_t amount, int64_t basis_points) {
+  int64_t product;
+  if (!__builtin_mul_overflow(amount, basis_points, &product)) return product / 10000;
   return static_cast<int64_t>(static_cast<__int128>(amount) * basis_points / 10000);
 }
 

@@ -348,11 +348,13 @@ AccountLimits RiskConfig::DefaultAccountLimits() {
 }
 
 const AccountLimits& RiskConfig::ForAccount(std::string_view account) const {
+  if (accounts.empty()) return account_defaults;
   auto it = accounts.find(account);
   return it == accounts.end() ? account_defaults : it->second;
 }
 
 const StrategyLimits& RiskConfig::ForStrategy(std::string_view strategy) const {
+  if (strategies.empty()) return strategy_defaults;
   auto it = strategies.find(strategy);
   return it == strategies.end() ? strategy_defaults : it->second;
 }

@@ -77,12 +77,18 @@ void RateWindow::Record(Nanos now) {
 }
 
 const Position* AccountState::FindPosition(int64_t instrument_token) const {
+  if (positions.size() <= kLinearScanPositions) {
+    for (size_t i = 0; i < holdings.size(); ++i) {
+      if (holdings[i].instrument_token == instrument_token) return &positions[i];
+    }
+    return nullptr;
+  }
   auto it = position_index.find(instrument_token);
   return it == position_index.end() ? nullptr : &positions[it->second];
 }
 
-Position& AccountState::PositionFor(int64_t instrument_token, std::string_view underlying,
-                                    Qty lot_size) {
+uint32_t AccountState::PositionIndex(int64_t instrument_token, std::string_view underlying,
+                                     Qty lot_size, uint32_t underlying_id) {
   auto [it, inserted] =
       position_index.emplace(instrument_token, static_cast<uint32_t>(positions.size()));
   if (inserted) {
@@ -90,13 +96,33 @@ Position& AccountState::PositionFor(int64_t instrument_token, std::string_view u
     position.instrument_token = instrument_token;
     position.underlying = std::string(underlying);
     position.lot_size = lot_size;
+    holdings.push_back(Holding{instrument_token, 0, 0, lot_size, underlying_id});
   }
-  return positions[it->second];
+  return it->second;
 }
 
 int64_t AccountState::UnderlyingLots(std::string_view underlying) const {
-  auto it = underlying_lots.find(underlying);
-  return it == underlying_lots.end() ? 0 : it->second;
+  int64_t lots = 0;
+  for (const Position& position : positions) {
+    if (position.underlying == underlying) lots += LotsOf(position.net_quantity, position.lot_size);
+  }
+  return lots;
+}
+
+std::optional<uint32_t> RiskState::FindUnderlyingId(std::string_view underlying) const {
+  auto it = underlying_ids_.find(underlying);
+  if (it == underlying_ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+Position& RiskState::PositionOf(AccountState& account, const OpenOrder& order) {
+  auto id = underlying_ids_.find(order.underlying);
+  if (id == underlying_ids_.end()) {
+    id = underlying_ids_.emplace(order.underlying, static_cast<uint32_t>(underlying_ids_.size()))
+             .first;
+  }
+  return account.positions[account.PositionIndex(order.instrument_token, order.underlying,
+                                                 order.lot_size, id->second)];
 }
 
 RiskState::RiskState(const RiskStateOptions& options) {
@@ -164,8 +190,7 @@ Status RiskState::OnOrderOpened(OrderId id, const OrderView& order, Paise price)
                  order.quantity,
                  price};
   AccountState& account = Account(order.account);
-  Position& position =
-      account.PositionFor(instrument.instrument_token, instrument.name, instrument.lot_size);
+  Position& position = PositionOf(account, open);
   ++account.open_orders;
   account.open_order_value = Paise::FromPaise(SaturatingAdd(
       account.open_order_value.value(), SaturatingMul(order.quantity, price.value())));
@@ -179,8 +204,7 @@ Status RiskState::OnOrderOpened(OrderId id, const OrderView& order, Paise price)
 void RiskState::ReleaseOpenQuantity(AccountState& account, const OpenOrder& order, Qty quantity) {
   account.open_order_value = Paise::FromPaise(SaturatingSub(
       account.open_order_value.value(), SaturatingMul(quantity, order.price.value())));
-  Position& position =
-      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
+  Position& position = PositionOf(account, order);
   (order.side == Side::kBuy ? position.open_buy_quantity : position.open_sell_quantity) -= quantity;
 }
 
@@ -198,8 +222,7 @@ Status RiskState::OnOrderModified(OrderId id, Qty remaining, Paise price) {
   order.price = price;
   account.open_order_value = Paise::FromPaise(
       SaturatingAdd(account.open_order_value.value(), SaturatingMul(remaining, price.value())));
-  Position& position =
-      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
+  Position& position = PositionOf(account, order);
   (order.side == Side::kBuy ? position.open_buy_quantity : position.open_sell_quantity) +=
       remaining;
   for (RestingOrder& resting : position.resting) {
@@ -220,19 +243,11 @@ Status RiskState::OnFill(OrderId id, Qty quantity, Paise price, Nanos now) {
   AccountState& account = Account(order.account);
   ReleaseOpenQuantity(account, order, quantity);
   order.remaining -= quantity;
-  Position& position =
-      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
-  int64_t lots_before = LotsOf(position.net_quantity, position.lot_size);
+  Position& position = PositionOf(account, order);
   Paise realised = ApplyFill(position, Signed(order.side, quantity), price);
-  int64_t lots_after = LotsOf(position.net_quantity, position.lot_size);
-  if (lots_after != lots_before) {
-    auto lots = account.underlying_lots.find(order.underlying);
-    if (lots == account.underlying_lots.end()) {
-      lots = account.underlying_lots.emplace(order.underlying, 0).first;
-    }
-    lots->second += lots_after - lots_before;
-    if (lots->second == 0) account.underlying_lots.erase(lots);
-  }
+  Holding& holding = account.holdings[static_cast<size_t>(&position - account.positions.data())];
+  holding.net_quantity = position.net_quantity;
+  holding.cost = position.cost.value();
   EpochDay today = IstDate(now);
   if (account.realised_day != today) {
     account.realised_day = today;
@@ -251,8 +266,7 @@ Status RiskState::OnOrderClosed(OrderId id) {
   AccountState& account = Account(order.account);
   ReleaseOpenQuantity(account, order, order.remaining);
   --account.open_orders;
-  Position& position =
-      account.PositionFor(order.instrument_token, order.underlying, order.lot_size);
+  Position& position = PositionOf(account, order);
   std::erase_if(position.resting, [id](const RestingOrder& r) { return r.id == id; });
   open_orders_.erase(it);
   return OkStatus();
@@ -305,9 +319,12 @@ std::string RiskState::Dump() const {
       }
       out << " ]\n";
     }
-    std::map<std::string_view, int64_t> lots(a->underlying_lots.begin(), a->underlying_lots.end());
+    std::map<std::string_view, int64_t> lots;
+    for (const Position& position : a->positions) {
+      lots[position.underlying] += LotsOf(position.net_quantity, position.lot_size);
+    }
     for (const auto& [underlying, count] : lots) {
-      out << "  underlying " << underlying << " lots=" << count << "\n";
+      if (count != 0) out << "  underlying " << underlying << " lots=" << count << "\n";
     }
   }
   std::map<std::string_view, const StrategyState*> strategies;

@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -22,12 +25,30 @@
 namespace wojak {
 
 // Transparent hashing so maps keyed by std::string are searched with a string_view (no copy).
+// Inline and eight bytes at a time: account, strategy and underlying names are short, and the
+// library's out-of-line hash costs more than hashing them. Being a user-defined hash also keeps
+// libstdc++ from scanning small maps linearly with a string compare per element.
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  size_t operator()(std::string_view text) const {
+    const char* p = text.data();
+    size_t n = text.size();
+    uint64_t hash = 0x9E3779B97F4A7C15ull * (n + 1);
+    for (; n >= 8; p += 8, n -= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      hash = (hash ^ word) * 0xFF51AFD7ED558CCDull;
+      hash ^= hash >> 32;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, p, n);
+    hash = (hash ^ tail) * 0xC4CEB9FE1A85EC53ull;
+    return static_cast<size_t>(hash ^ (hash >> 29));
+  }
 };
 template <typename Value>
 using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 // SEBI's algorithmic-order threshold is counted per second.
 inline constexpr Nanos kRateWindow = kNanosPerSecond;
@@ -99,17 +120,27 @@ struct Position {
   bool operator==(const Position&) const = default;
 };
 
+// The few numbers of a position the per-order valuation pass reads, kept contiguous apart from
+// the rest of Position so the pass touches a handful of cache lines.
+struct Holding {
+  int64_t instrument_token = 0;
+  Qty net_quantity = 0;
+  int64_t cost = 0;  // paise, as Position::cost
+  Qty lot_size = 0;
+  uint32_t underlying = 0;  // RiskState::FindUnderlyingId
+  bool operator==(const Holding&) const = default;
+};
+
 struct AccountState {
   TradingState trading_state = TradingState::kActive;
   int64_t open_orders = 0;
   Paise open_order_value;  // sum of remaining quantity x price of open orders
-  // Positions in order of first use (contiguous, for the per-order valuation pass) and their
-  // index by instrument token. Never shrinks, so indices stay valid.
+  // Positions in order of first use, `holdings` in step with them, and their index by
+  // instrument token (consulted only past kLinearScanPositions, below which a scan of the
+  // holdings is faster). Never shrinks, so indices stay valid.
   std::vector<Position> positions;
+  std::vector<Holding> holdings;
   std::unordered_map<int64_t, uint32_t> position_index;
-  // Gross lots per underlying: the sum over its contracts of |net quantity| / lot size. CE and
-  // PE positions do not offset each other, so this is deliberately not a net figure.
-  StringMap<int64_t> underlying_lots;
   Paise realised_today;  // realised P&L on realised_day (IST)
   EpochDay realised_day = INT32_MIN;
   DayCounter orders_today;
@@ -118,9 +149,13 @@ struct AccountState {
   Paise RealisedOn(EpochDay today) const {
     return realised_day == today ? realised_today : Paise();
   }
+  static constexpr size_t kLinearScanPositions = 16;
   const Position* FindPosition(int64_t instrument_token) const;
-  // The position for a contract, created empty on first use.
-  Position& PositionFor(int64_t instrument_token, std::string_view underlying, Qty lot_size);
+  // Index of the position for a contract in `positions`, created empty on first use.
+  uint32_t PositionIndex(int64_t instrument_token, std::string_view underlying, Qty lot_size,
+                         uint32_t underlying_id);
+  // Gross lots across an underlying's contracts: the sum of |net quantity| / lot size. CE and PE
+  // positions do not offset each other, so this is deliberately not a net figure.
   int64_t UnderlyingLots(std::string_view underlying) const;
   bool operator==(const AccountState&) const = default;
 };
@@ -164,6 +199,8 @@ class RiskState {
   const AccountState* FindAccount(std::string_view account) const;
   const StrategyState* FindStrategy(std::string_view strategy) const;
   const OpenOrder* FindOpenOrder(OrderId id) const;
+  // The id Holding::underlying uses for an underlying name; nullopt if no position ever had it.
+  std::optional<uint32_t> FindUnderlyingId(std::string_view underlying) const;
   size_t open_order_count() const { return open_orders_.size(); }
   // Every account and strategy seen so far (status views list their trading states).
   const StringMap<AccountState>& accounts() const { return accounts_; }
@@ -178,11 +215,13 @@ class RiskState {
   StrategyState& Strategy(std::string_view strategy);
   // Removes `quantity` units of an open order from the aggregates (not the order itself).
   void ReleaseOpenQuantity(AccountState& account, const OpenOrder& order, Qty quantity);
+  Position& PositionOf(AccountState& account, const OpenOrder& order);
 
   TradingState global_trading_state_ = TradingState::kActive;
   StringMap<AccountState> accounts_;
   StringMap<StrategyState> strategies_;
   std::unordered_map<OrderId, OpenOrder> open_orders_;
+  StringMap<uint32_t> underlying_ids_;  // interned in order of first use
 };
 
 }  // namespace wojak

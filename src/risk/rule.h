@@ -52,6 +52,8 @@ struct CheckContext {
   Paise unrealised;      // sum of net x reference - cost
   Paise realised_today;
   bool daily_loss_breached = false;
+  // Gross lots the account holds across the order's underlying (AccountState::UnderlyingLots).
+  int64_t underlying_lots = 0;
 };
 
 class Rule {

@@ -1,6 +1,7 @@
 // The rules of NSE_RULES.md, one class each. Each reads the precomputed CheckContext, compares
 // with its limit (exactly at the limit passes) and emits breaches; none allocates.
 #include <algorithm>
+#include <type_traits>
 
 #include "risk/price_math.h"
 #include "risk/rule.h"
@@ -224,8 +225,7 @@ class PositionRule final : public Rule {
     }
     Limit per_underlying = c.account_limits->max_position_lots_per_underlying;
     if (per_underlying) {
-      int64_t gross = c.account ? c.account->UnderlyingLots(c.instrument->name) : 0;
-      int64_t after = gross - Abs(c.net_quantity) / lot + projected_lots;
+      int64_t after = c.underlying_lots - Abs(c.net_quantity) / lot + projected_lots;
       if (after > *per_underlying) {
         Emit(out, ReasonCode::k_POSITION_LIMIT, Scope::kUnderlying, Measure::kLots, kQuantityField,
              after, *per_underlying);
@@ -431,13 +431,17 @@ class EscalateMoneynessRule final : public Rule {
 
 class EscalateStrategyRule final : public Rule {
  public:
-  using Rule::Rule;
+  EscalateStrategyRule(RuleId id, Action action, const RiskConfig& config)
+      : Rule(id, action), local_(config.local_strategies.begin(), config.local_strategies.end()) {}
   void Check(const CheckContext& c, BreachList& out) const override {
-    if (!c.config.IsLocalStrategy(c.order.strategy)) {
+    if (!local_.empty() && !local_.contains(c.order.strategy)) {
       Emit(out, ReasonCode::k_ESCALATE_STRATEGY, Scope::kStrategy, Measure::kNone, "strategy", 0,
            0);
     }
   }
+
+ private:
+  StringSet local_;  // hashed once here; the config keeps a sorted list
 };
 
 class EscalateNotionalRule final : public Rule {
@@ -461,7 +465,12 @@ class EscalateNotionalRule final : public Rule {
 template <typename T>
 void AddIfEnabled(const RiskConfig& config, RuleId id, std::vector<std::unique_ptr<Rule>>& rules) {
   const RuleSettings& settings = config.rule(id);
-  if (settings.enabled) rules.push_back(std::make_unique<T>(id, settings.action));
+  if (!settings.enabled) return;
+  if constexpr (std::is_constructible_v<T, RuleId, Action, const RiskConfig&>) {
+    rules.push_back(std::make_unique<T>(id, settings.action, config));
+  } else {
+    rules.push_back(std::make_unique<T>(id, settings.action));
+  }
 }
 
 }  // namespace
