@@ -15,6 +15,8 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kEngineWaitQuantum{1};
+// Reconnect attempts back off to at most this, so a restarted engine is found again quickly.
+constexpr milliseconds kMaxReconnectDelay{2000};
 
 Nanos ToNanos(milliseconds duration) { return duration.count() * kNanosPerMilli; }
 
@@ -107,16 +109,22 @@ Status Pipeline::Run(const std::atomic<bool>& stop) {
 Status Pipeline::Step() {
   Nanos now = clock_.Monotonic();
   bool awaiting_replies = false;
+  bool connecting = false;
   for (auto& shard : shards_) {
     ServiceShard(*shard, now);
     awaiting_replies = awaiting_replies || !shard->in_flight.empty() || shard->ping_request_id != 0;
+    connecting = connecting || shard->health == Health::kConnecting;
   }
 
   const int room = options_.window - TotalPending();
   Status poll_status;
   size_t polled = 0;
   if (room > 0) {
-    milliseconds wait = awaiting_replies ? milliseconds(0) : options_.idle_poll_wait;
+    // Replies to wait for: the engine poll below blocks instead. Connecting: come back soon to
+    // retry the ping.
+    milliseconds wait = awaiting_replies ? milliseconds(0)
+                        : connecting     ? kEngineWaitQuantum
+                                         : options_.idle_poll_wait;
     StatusOr<std::vector<Message>> messages = source_.Poll(static_cast<size_t>(room), wait);
     if (messages.ok()) {
       polled = messages->size();
@@ -151,7 +159,9 @@ void Pipeline::Drain() {
   for (Nanos now = clock_.Monotonic(); now < deadline; now = clock_.Monotonic()) {
     bool pending = false;
     for (auto& shard : shards_) {
-      if (shard->health != Health::kDown) ServiceShard(*shard, now);
+      // Only an engine that answers can still decide something; the rest is nacked below.
+      if (shard->health != Health::kUp && shard->health != Health::kProbing) continue;
+      ServiceShard(*shard, now);
       SendWaiting(*shard, now);
       if (shard->client != nullptr && (!shard->in_flight.empty() || shard->ping_request_id != 0)) {
         TakeReplies(*shard, kEngineWaitQuantum, now);
@@ -177,13 +187,17 @@ void Pipeline::ServiceShard(Shard& shard, Nanos now) {
   const Nanos timeout = ToNanos(options_.request_timeout);
   switch (shard.health) {
     case Health::kDown:
-      if (shard.client == nullptr) {
-        if (now < shard.reconnect_at) return;
-        Connect(shard, now);
-        if (shard.client == nullptr) return;
-      }
+      if (now < shard.reconnect_at) return;
+      Connect(shard, now);
+      if (shard.health != Health::kConnecting) return;
+      [[fallthrough]];
+    case Health::kConnecting:
       // The client connects in the background; the ping goes out once the engine is reachable.
-      if (SendPing(shard, now)) shard.health = Health::kProbing;
+      if (SendPing(shard, now)) {
+        shard.health = Health::kProbing;
+      } else if (now - shard.connect_started_at >= ToNanos(options_.connect_timeout)) {
+        MarkDown(shard, now, "engine not reachable");
+      }
       return;
     case Health::kProbing:
       if (now - shard.ping_sent_at >= timeout) MarkDown(shard, now, "no answer to ping");
@@ -234,6 +248,8 @@ void Pipeline::Connect(Shard& shard, Nanos now) {
     return;
   }
   shard.client = std::move(client).value();
+  shard.health = Health::kConnecting;
+  shard.connect_started_at = now;
 }
 
 void Pipeline::MarkDown(Shard& shard, Nanos now, std::string_view why) {
@@ -258,7 +274,8 @@ void Pipeline::MarkDown(Shard& shard, Nanos now, std::string_view why) {
   shard.ping_request_id = 0;
   shard.reconnect_delay = shard.reconnect_delay.count() == 0
                               ? options_.reconnect_interval
-                              : std::min(shard.reconnect_delay * 2, options_.backoff_max);
+                              : std::min(shard.reconnect_delay * 2,
+                                         std::max(options_.reconnect_interval, kMaxReconnectDelay));
   shard.reconnect_at = now + ToNanos(shard.reconnect_delay);
 }
 
@@ -277,7 +294,7 @@ void Pipeline::Dispatch(Message message, Nanos now) {
     NackMessage(message, delay);
     return;
   }
-  // Probing: the engine is reachable and a ping is out; the message waits for the pong.
+  // Connecting or probing: the message waits (bounded by the timeouts) for the engine.
   shard.waiting.push_back({std::move(message), std::move(request.request), now, now});
 }
 

@@ -40,8 +40,11 @@ struct PipelineOptions {
   std::chrono::milliseconds backoff_max{30000};
   // Idle engines are pinged this often; a missing pong marks the engine down like a timeout.
   std::chrono::milliseconds heartbeat_interval{1000};
-  // Delay between reconnect attempts to an engine that is down (doubles up to backoff_max).
+  // Delay between reconnect attempts to an engine that is down (doubles up to 2 s).
   std::chrono::milliseconds reconnect_interval{250};
+  // A (re)connecting engine gets this long to become reachable while messages wait for it;
+  // after that it is down and messages are nacked at once until the next attempt.
+  std::chrono::milliseconds connect_timeout{1000};
   // Graceful stop: how long to wait for replies to requests already in flight.
   std::chrono::milliseconds drain_timeout{5000};
   // Longest a Poll of an idle source blocks (bounds how late heartbeats and timeouts are handled).
@@ -104,9 +107,10 @@ class Pipeline {
     Nanos lease_extended_at = 0;
   };
   enum class Health : uint8_t {
-    kDown,     // not reachable (or no client until reconnect_at); messages are nacked at once
-    kProbing,  // reachable, a ping is out; messages wait (up to the window) for its pong
-    kUp,       // answering; messages are sent
+    kDown,        // no client until reconnect_at; messages are nacked at once
+    kConnecting,  // client created, engine not reachable yet; messages wait (connect_timeout)
+    kProbing,     // reachable, a ping is out; messages wait for its pong (request_timeout)
+    kUp,          // answering; messages are sent
   };
   struct Shard {
     std::string endpoint;
@@ -118,6 +122,7 @@ class Pipeline {
     Nanos ping_sent_at = 0;
     Nanos last_reply_at = 0;
     Nanos reconnect_at = 0;
+    Nanos connect_started_at = 0;
     std::chrono::milliseconds reconnect_delay{0};
   };
 

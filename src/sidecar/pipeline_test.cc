@@ -158,6 +158,7 @@ class PipelineTest : public testing::Test {
     options_.backoff_max = milliseconds(1000);
     options_.heartbeat_interval = milliseconds(1000);
     options_.reconnect_interval = milliseconds(250);
+    options_.connect_timeout = milliseconds(1000);
     options_.drain_timeout = milliseconds(2000);
   }
 
@@ -371,15 +372,42 @@ TEST_F(PipelineTest, ReconnectsAndResumesAfterTheEngineComesBack) {
   EXPECT_EQ(source_.acks[0].first, "a");
 }
 
-TEST_F(PipelineTest, NacksAtOnceWhenTheEngineIsUnreachable) {
+TEST_F(PipelineTest, HoldsMessagesWhileConnectingThenNacksWhenTheEngineStaysUnreachable) {
   engine().reachable = false;
   MakePipeline();
   Steps(1);
   source_.queue.push_back(OrderMessage("a"));
   Steps(1);
+  EXPECT_TRUE(source_.nacks.empty());
+  clock_.Advance(options_.connect_timeout.count() * kNanosPerMilli);
+  Steps(1);
   ASSERT_EQ(source_.nacks.size(), 1u);
   EXPECT_TRUE(engine().received.empty());
   EXPECT_FALSE(pipeline_->engine_available());
+}
+
+TEST_F(PipelineTest, NacksAtOnceOnceTheEngineIsKnownUnreachable) {
+  engine().reachable = false;
+  MakePipeline();
+  Steps(1);
+  clock_.Advance(options_.connect_timeout.count() * kNanosPerMilli);
+  Steps(1);
+  source_.queue.push_back(OrderMessage("a"));
+  Steps(1);
+  ASSERT_EQ(source_.nacks.size(), 1u);
+  EXPECT_TRUE(engine().received.empty());
+}
+
+TEST_F(PipelineTest, SendsWhatWaitedOnceAConnectingEngineAnswers) {
+  engine().reachable = false;
+  MakePipeline();
+  Steps(1);
+  source_.queue.push_back(OrderMessage("a"));
+  Steps(1);
+  engine().reachable = true;
+  Steps(3);
+  ASSERT_EQ(source_.acks.size(), 1u);
+  EXPECT_TRUE(source_.nacks.empty());
 }
 
 TEST_F(PipelineTest, ComesUpOnceAnUnreachableEngineBecomesReachable) {
@@ -420,8 +448,11 @@ TEST_F(PipelineTest, DeadLettersAMessageThatTimedOutOnItsLastAttempt) {
 }
 
 TEST_F(PipelineTest, BacksOffExponentiallyWithTheDeliveryAttempt) {
+  options_.reconnect_interval = milliseconds(50);
   engine().reachable = false;
   MakePipeline();
+  Steps(1);
+  clock_.Advance(options_.connect_timeout.count() * kNanosPerMilli);
   Steps(1);
   for (uint32_t attempt = 1; attempt <= 6; ++attempt) {
     source_.queue.push_back(OrderMessage("a" + std::to_string(attempt), attempt));

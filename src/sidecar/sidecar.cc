@@ -59,7 +59,7 @@ PipelineOptions ReadPipelineOptions(ConfigSection section) {
       "an engine silent this long is pinged; no pong within request_timeout marks it down");
   options.reconnect_interval = section.Duration(
       "reconnect_interval", defaults.reconnect_interval,
-      "first delay before reconnecting to an engine that is down (doubles up to backoff_max)");
+      "first delay before reconnecting to an engine that is down (doubles up to 2 s)");
   options.drain_timeout =
       section.Duration("drain_timeout", defaults.drain_timeout,
                        "on SIGTERM, how long to wait for replies to requests already in flight");
