@@ -71,21 +71,22 @@ void InMemoryMarketView::Rehash(size_t capacity) {
 
 void InMemoryMarketView::SetLastTrade(int64_t instrument_token, Paise price, Nanos time) {
   Slot& slot = FindOrInsert(instrument_token);
-  slot.has_live = true;
-  slot.live = LastTrade{price, time};
+  slot.live_price = price;
+  slot.live_time = time;
 }
 
 void InMemoryMarketView::ClearLastTrade(int64_t instrument_token) {
   Slot& slot = FindOrInsert(instrument_token);
-  slot.has_live = false;
+  slot.live_price = Paise();
 }
 
 std::optional<ReferencePrice> InMemoryMarketView::Reference(int64_t instrument_token,
                                                             Nanos now) const {
   const Slot* slot = Find(instrument_token);
   if (slot == nullptr) return std::nullopt;
-  return ResolveReferencePrice(slot->has_live ? std::optional<LastTrade>(slot->live) : std::nullopt,
-                               slot->master, now, policy_);
+  std::optional<LastTrade> live;
+  if (slot->live_price > Paise()) live = LastTrade{slot->live_price, slot->live_time};
+  return ResolveReferencePrice(live, slot->master, now, policy_);
 }
 
 }  // namespace wojak

@@ -62,10 +62,11 @@ class InMemoryMarketView final : public MarketView {
   std::optional<ReferencePrice> Reference(int64_t instrument_token, Nanos now) const override;
 
  private:
+  // 32 bytes, so a slot never straddles a cache line.
   struct Slot {
     int64_t token = 0;
-    bool has_live = false;
-    LastTrade live;
+    Paise live_price;  // 0 = no live trade
+    Nanos live_time = 0;
     Paise master;
   };
   const Slot* Find(int64_t token) const;

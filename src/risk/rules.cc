@@ -272,20 +272,25 @@ class RateRule final : public Rule {
  public:
   using Rule::Rule;
   void Check(const CheckContext& c, BreachList& out) const override {
-    Limit account_limit = c.account_limits->max_orders_per_second;
-    if (account_limit) {
-      int64_t count = (c.account ? c.account->rate.CountInWindow(c.now) : 0) + 1;
-      if (count > *account_limit) {
-        Emit(out, ReasonCode::k_RATE_LIMIT, Scope::kAccount, Measure::kCount, "", count,
-             *account_limit);
-      }
+    if (c.account != nullptr) {
+      CheckWindow(c.account->rate, c.account_limits->max_orders_per_second, Scope::kAccount, c.now,
+                  out);
     }
-    if (c.strategy_limits != nullptr && c.strategy_limits->max_orders_per_second) {
-      int64_t count = (c.strategy ? c.strategy->rate.CountInWindow(c.now) : 0) + 1;
-      if (count > *c.strategy_limits->max_orders_per_second) {
-        Emit(out, ReasonCode::k_RATE_LIMIT, Scope::kStrategy, Measure::kCount, "", count,
-             *c.strategy_limits->max_orders_per_second);
-      }
+    if (c.strategy != nullptr && c.strategy_limits != nullptr) {
+      CheckWindow(c.strategy->rate, c.strategy_limits->max_orders_per_second, Scope::kStrategy,
+                  c.now, out);
+    }
+  }
+
+ private:
+  void CheckWindow(const RateWindow& window, Limit limit, Scope scope, Nanos now,
+                   BreachList& out) const {
+    // The window holds at least the orders of the last second, so when it is shorter than the
+    // limit the count need not be taken.
+    if (!limit || static_cast<int64_t>(window.size()) < *limit) return;
+    int64_t count = window.CountInWindow(now) + 1;
+    if (count > *limit) {
+      Emit(out, ReasonCode::k_RATE_LIMIT, scope, Measure::kCount, "", count, *limit);
     }
   }
 };
