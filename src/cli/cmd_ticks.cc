@@ -1,16 +1,82 @@
-// `wojak ticks`: the last traded prices the engine persisted in its data directory.
+// `wojak ticks`: the last traded prices the engine persisted in its data directory, and
+// `wojak ticks publish`: replay a tick file into an engine's tick socket.
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "api/json_views.h"
 #include "api/tick_query.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
-#include "journal/sqlite_journal.h"
+#include "engine/tick_publisher.h"
+#include "engine/tick_store.h"
 
 namespace wojak::cli {
+namespace {
 
-int RunTicks(const Args& args) {
+int PublishTickFile(const Args& raw_args) {
+  const std::vector<FlagSpec> specs = {
+      {"file", true,
+       "tick file (also -f): CSV, format in src/engine/tick_publisher.h, sample "
+       "tests/testdata/ticks_sample.csv"},
+      {"rate", true, "ticks per second; 0 = as fast as the engine takes them (default 0)"},
+      {"batch", true, "ticks per frame (default 100)"},
+      {"repeat", true, "send the file this many times (default 1)"},
+      {"now", false, "stamp every tick with the send time instead of the file's time"},
+      {"endpoint", true, "the engine's tick endpoint (default ipc://<data>/ticks.sock)"},
+      {"data", true, "the engine's data directory (default var)"},
+      {"help", false, "show this help"}};
+  Args args;
+  for (const std::string& a : raw_args) args.push_back(a == "-f" ? "--file" : a);
+  auto flags = Flags::Parse(args, specs);
+  if (!flags.ok()) return UsageError("ticks publish", flags.status().message());
+  if (!flags->positional().empty()) {
+    return UsageError("ticks publish", "unexpected argument '" + flags->positional()[0] + "'");
+  }
+  if (flags->Has("help")) {
+    std::cout << "usage: wojak ticks publish -f FILE.csv [--rate R] [--endpoint URL]\n"
+              << FlagsUsage(specs);
+    return 0;
+  }
+  std::optional<std::string> path = flags->Get("file");
+  if (!path) return UsageError("ticks publish", "give the tick file with -f FILE.csv");
+  auto rate = flags->GetInt("rate", 0);
+  auto batch = flags->GetInt("batch", 100);
+  auto repeat = flags->GetInt("repeat", 1);
+  for (auto* value : {&rate, &batch, &repeat}) {
+    if (!value->ok()) return UsageError("ticks publish", value->status().message());
+  }
+  if (*rate < 0 || *batch < 1 || *repeat < 1) {
+    return UsageError("ticks publish", "--rate must be >= 0, --batch and --repeat >= 1");
+  }
+  std::ifstream file(*path);
+  if (!file) return Fail("ticks publish", "cannot read " + *path);
+  std::stringstream text;
+  text << file.rdbuf();
+  auto ticks = ParseTickCsv(text.str());
+  if (!ticks.ok()) return Fail("ticks publish", *path + ": " + ticks.status().ToString());
+  const std::string endpoint =
+      flags->GetOr("endpoint", "ipc://" + flags->GetOr("data", "var") + "/ticks.sock");
+  auto publisher = TickPublisher::Connect(endpoint);
+  if (!publisher.ok()) return Fail("ticks publish", publisher.status().ToString());
+  PublishOptions options;
+  options.rate = static_cast<double>(*rate);
+  options.batch = static_cast<size_t>(*batch);
+  options.repeat = static_cast<int>(*repeat);
+  options.restamp = flags->Has("now");
+  auto report = PublishTicks(**publisher, *ticks, options);
+  if (!report.ok()) return Fail("ticks publish", report.status().ToString());
+  publisher->reset();  // waits (bounded) until the queued frames have left
+  nlohmann::json out = {{"ticks", report->ticks},
+                        {"frames", report->frames},
+                        {"seconds", report->seconds},
+                        {"endpoint", endpoint}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+int ListTicks(const Args& args) {
   const std::vector<FlagSpec> specs = {{"data", true, "data directory (default var)"},
                                        {"symbols", true, "only these symbols, comma-separated"},
                                        {"json", false, "one JSON array instead of a table"},
@@ -33,7 +99,8 @@ int RunTicks(const Args& args) {
       rest = rest.substr(comma + 1);
     }
   }
-  auto query = api::TickQuery::Open(JournalPathForDataDir(flags->GetOr("data", "var")));
+  // The tick thread persists LTPs to ticks.db, next to (not inside) the journal.
+  auto query = api::TickQuery::Open(TickStorePathForDataDir(flags->GetOr("data", "var")));
   if (!query.ok()) return Fail("ticks", query.status().ToString());
   auto ticks = (*query)->List(symbols);
   if (!ticks.ok()) return Fail("ticks", ticks.status().ToString());
@@ -55,6 +122,15 @@ int RunTicks(const Args& args) {
               << tick.received_ns << "\n";
   }
   return 0;
+}
+
+}  // namespace
+
+// `ticks publish ...` replays a tick file; plain `ticks` lists the persisted LTPs.
+int RunTicks(const Args& args) {
+  if (!args.empty() && args[0] == "publish")
+    return PublishTickFile(Args(args.begin() + 1, args.end()));
+  return ListTicks(args);
 }
 
 }  // namespace wojak::cli

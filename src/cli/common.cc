@@ -9,6 +9,8 @@
 #include "api/api_options.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "engine/outbox_relay.h"
+#include "engine/tick_feed.h"
 #include "executors/executor.h"
 #include "risk/risk_config.h"
 #include "sidecar/sidecar.h"
@@ -28,6 +30,8 @@ void ReadAllSections(ConfigDocument& config) {
   (void)ParseLogOptions(root.Section("log", "Logging."));
   (void)ReadEngineOptions(root.Section("engine", "The engine process."));
   (void)ReadRiskConfig(root);
+  (void)ReadOutboxOptions(root.Section("outbox", kOutboxSectionDoc));
+  (void)ReadTickFeedOptions(root.Section("ticks", kTicksSectionDoc));
   (void)api::ReadApiOptions(
       root.Section("api", "Query/admin REST API, /metrics and the health probes."));
   ConfigSection executor = root.Section("executor", "Where accepted orders go.");

@@ -7,8 +7,10 @@
 #include "common/log.h"
 #include "engine/engine_metrics.h"
 #include "engine/market.h"
+#include "engine/outbox_relay.h"
 #include "engine/reload.h"
 #include "engine/sequencer.h"
+#include "engine/tick_feed.h"
 #include "executors/executor.h"
 #include "instruments/instrument_master.h"
 #include "journal/sqlite_journal.h"
@@ -85,6 +87,8 @@ class EngineImpl final : public Engine {
   void PublishTradingStates();
   void CountReplies();
   void SyncTransportMetrics();
+  // Starts the outbox relay and the tick feed (each when enabled).
+  Status StartSurfaces(const OutboxOptions& outbox, const TickFeedOptions& ticks);
 
   EngineOptions options_;
   std::unique_ptr<InstrumentMaster> instruments_;
@@ -95,6 +99,8 @@ class EngineImpl final : public Engine {
   std::unique_ptr<ZmqServer> server_;
   std::unique_ptr<Executor> executor_;
   MpscQueue<ExecutionReport> reports_{1 << 16};
+  std::unique_ptr<OutboxRelay> outbox_relay_;  // null when outbox.enabled is false
+  std::unique_ptr<TickFeed> tick_feed_;        // null when ticks.enabled is false
 
   std::vector<InboundRequest> requests_;
   std::vector<ExecutionReport> report_batch_;
@@ -129,6 +135,8 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
       "Executor for accepted orders: sandbox (simulated fills), http, paper.");
   auto executor = ExecutorRegistry::Instance().Create(
       executor_kind, executor_section.Section(executor_kind, "Options of the chosen executor."));
+  const OutboxOptions outbox_options = ReadOutboxOptions(root.Section("outbox", kOutboxSectionDoc));
+  const TickFeedOptions tick_options = ReadTickFeedOptions(root.Section("ticks", kTicksSectionDoc));
   // Unknown keys are the caller's check (one file may hold every component's sections).
   WOJAK_RETURN_IF_ERROR(config.errors().ToStatus().WithContext("configuration"));
   if (!executor.ok()) return executor.status();
@@ -176,6 +184,7 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
     server->inbound().Wake();
     return true;
   }));
+  WOJAK_RETURN_IF_ERROR(StartSurfaces(outbox_options, tick_options));
   // Reconciliation: accepted orders whose result never made it into the journal are sent again
   // under the same order id, which is the executor's idempotency key.
   std::vector<ExecutionOrder> pending = sequencer_->PendingExecutions();
@@ -186,6 +195,21 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   ready_ = true;
   metrics_.SetReady(true);
   metrics_.SetStorageFailed(false);
+  return OkStatus();
+}
+
+Status EngineImpl::StartSurfaces(const OutboxOptions& outbox, const TickFeedOptions& ticks) {
+  if (ticks.enabled) {
+    WOJAK_ASSIGN_OR_RETURN(
+        tick_feed_, TickFeed::Start(ticks, options_.data_dir, *instruments_, market_->ticks()));
+    tick_feed_->RegisterMetrics(MetricsRegistry::Default());
+  }
+  if (outbox.enabled) {
+    WOJAK_ASSIGN_OR_RETURN(std::unique_ptr<OutboxSink> sink, MakeWebhookSink(outbox));
+    outbox_relay_ = std::make_unique<OutboxRelay>(*journal_, std::move(sink), outbox);
+    WOJAK_RETURN_IF_ERROR(outbox_relay_->Start(sequencer_->last_outbox_seq()));
+    outbox_relay_->RegisterMetrics(MetricsRegistry::Default());
+  }
   return OkStatus();
 }
 
@@ -266,6 +290,8 @@ Status EngineImpl::Run(const std::atomic<bool>& stop) {
   }
   executor_->Stop();
   server_->Stop();
+  if (tick_feed_) tick_feed_->Stop();
+  if (outbox_relay_) outbox_relay_->Stop();
   ready_ = false;
   metrics_.SetReady(false);
   LogInfo("engine_stopped", {{"last_seq", sequencer_->last_seq()}});
@@ -310,6 +336,9 @@ void EngineImpl::ProcessBatch(Nanos now) {
     }
     last_seq_ = batch_.entries.back().seq;
     metrics_.SetLastSeq(last_seq_);
+    if (outbox_relay_ && !batch_.projections.outbox.empty()) {
+      outbox_relay_->Notify(batch_.projections.outbox.back().outbox_seq);
+    }
     if (std::any_of(batch_.entries.begin(), batch_.entries.end(),
                     [](const Entry& entry) { return entry.kind == EntryKind::kAdmin; })) {
       PublishTradingStates();

@@ -34,6 +34,9 @@ struct OutboxOptions {
   std::string ca_file;                           // https: CA bundle; empty = system CAs
 };
 
+inline constexpr char kOutboxSectionDoc[] =
+    "Delivery of escalations (for the heavy RMS) and execution reports to a signed webhook.";
+
 // Reads the `outbox:` section (enabled, url, secret / secret_file / WOJAK_OUTBOX_SECRET, timeout,
 // backoff_initial, backoff_max, poll_interval, batch_size, ca_file). Enabled without a url or a
 // secret is a violation.

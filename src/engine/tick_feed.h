@@ -33,6 +33,9 @@ struct TickFeedOptions {
   int thread_nice = 10;
 };
 
+inline constexpr char kTicksSectionDoc[] =
+    "Live ticks: their ZeroMQ socket and the LTPs persisted for /v1/ticks.";
+
 // Reads the `ticks:` section (enabled, endpoint, receive_hwm, persist_interval, thread_nice).
 TickFeedOptions ReadTickFeedOptions(ConfigSection ticks);
 
