@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "api/json_views.h"
-#include "api/tick_query.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "engine/tick_publisher.h"
@@ -99,23 +98,29 @@ int ListTicks(const Args& args) {
       rest = rest.substr(comma + 1);
     }
   }
-  // The tick thread persists LTPs to ticks.db, next to (not inside) the journal.
-  auto query = api::TickQuery::Open(TickStorePathForDataDir(flags->GetOr("data", "var")));
-  if (!query.ok()) return Fail("ticks", query.status().ToString());
-  auto ticks = (*query)->List(symbols);
-  if (!ticks.ok()) return Fail("ticks", ticks.status().ToString());
+  // The tick thread persists LTPs to ticks.db, next to (not inside) the journal. No file yet
+  // means no price was persisted so far (or the feed is off): an empty list, not an error.
+  std::vector<TickRow> ticks;
+  auto store = TickStore::OpenForReading(TickStorePathForDataDir(flags->GetOr("data", "var")));
+  if (store.ok()) {
+    auto read = (*store)->Read(symbols);
+    if (!read.ok()) return Fail("ticks", read.status().ToString());
+    ticks = std::move(read).value();
+  } else if (store.status().code() != StatusCode::kNotFound) {
+    return Fail("ticks", store.status().ToString());
+  }
   if (flags->Has("json")) {
     nlohmann::json rows = nlohmann::json::array();
-    for (const api::TickRow& tick : *ticks) rows.push_back(api::TickJson(tick));
+    for (const TickRow& tick : ticks) rows.push_back(api::TickJson(tick));
     std::cout << rows.dump() << "\n";
     return 0;
   }
-  if (ticks->empty()) {
+  if (ticks.empty()) {
     std::cout << "no ticks\n";
     return 0;
   }
   std::cout << "symbol\tinstrument_token\tltp\ttimestamp_ns\treceived_ns\n";
-  for (const api::TickRow& tick : *ticks) {
+  for (const TickRow& tick : ticks) {
     nlohmann::json row = api::TickJson(tick);
     std::cout << tick.symbol << "\t" << tick.instrument_token << "\t"
               << row["ltp"].get<std::string>() << "\t" << tick.timestamp_ns << "\t"
