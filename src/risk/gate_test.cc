@@ -541,30 +541,44 @@ TEST_F(GateTest, RateLimitDefaultsToTenPerSecondPerAccount) {
             "per second");
 }
 
-TEST_F(GateTest, RateWindowStillCountsAnOrderOneNanosecondShortOfASecondOld) {
-  for (int i = 0; i < 10; ++i) state_.OnOrderEvaluated("ACC1", "straddle", now_);
-  now_ += kSecond - 1;
-  market_.SetLastTrade(kNiftyCall, Rs("120.00"), now_);
+// The rate tests drive time with a ManualClock, as the engine's sequencer does in its tests.
+class RateGateTest : public GateTest {
+ protected:
+  void AdvanceTo(Nanos offset) {
+    clock_.Set(TestNow() + offset);
+    now_ = clock_.Now();
+    market_.SetLastTrade(kNiftyCall, Rs("120.00"), now_);
+  }
+  void Evaluated(int count, const std::string& strategy = "straddle") {
+    for (int i = 0; i < count; ++i) state_.OnOrderEvaluated("ACC1", strategy, clock_.Now());
+  }
+  ManualClock clock_{TestNow()};
+};
+
+TEST_F(RateGateTest, WindowStillCountsAnOrderOneNanosecondShortOfASecondOld) {
+  Evaluated(10);
+  AdvanceTo(kSecond - 1);
   ExpectOnly(Call(Side::kBuy, 75, "120.00"), ReasonCode::k_RATE_LIMIT);
 }
 
-TEST_F(GateTest, RateWindowForgetsAnOrderExactlyOneSecondOld) {
-  for (int i = 0; i < 10; ++i) state_.OnOrderEvaluated("ACC1", "straddle", now_);
-  now_ += kSecond;
-  market_.SetLastTrade(kNiftyCall, Rs("120.00"), now_);
+TEST_F(RateGateTest, WindowForgetsAnOrderExactlyOneSecondOld) {
+  Evaluated(10);
+  AdvanceTo(kSecond);
   ExpectAccepted(Call(Side::kBuy, 75, "120.00"));
 }
 
-TEST_F(GateTest, RateSlidesRatherThanResettingOnSecondBoundaries) {
-  for (int i = 0; i < 5; ++i) state_.OnOrderEvaluated("ACC1", "", now_);
-  for (int i = 0; i < 5; ++i) state_.OnOrderEvaluated("ACC1", "", now_ + 600 * kNanosPerMilli);
-  now_ += 1100 * kNanosPerMilli;  // the first five have left, the last five have not
-  market_.SetLastTrade(kNiftyCall, Rs("120.00"), now_);
+TEST_F(RateGateTest, WindowSlidesRatherThanResettingOnSecondBoundaries) {
+  Evaluated(5, "");
+  AdvanceTo(600 * kNanosPerMilli);
+  Evaluated(5, "");
+  AdvanceTo(1100 * kNanosPerMilli);  // the first five have left, the last five have not
   for (int i = 0; i < 5; ++i) {
     ExpectAccepted(Call(Side::kBuy, 75, "120.00"));
-    state_.OnOrderEvaluated("ACC1", "", now_);
+    Evaluated(1, "");
   }
   ExpectOnly(Call(Side::kBuy, 75, "120.00"), ReasonCode::k_RATE_LIMIT);
+  AdvanceTo(1600 * kNanosPerMilli);  // the middle five have left too
+  ExpectAccepted(Call(Side::kBuy, 75, "120.00"));
 }
 
 TEST_F(GateTest, RateLimitIsPerAccount) {
