@@ -61,6 +61,9 @@ ChildProcess ChildProcess::Start(const std::vector<std::string>& argv, const std
     }
     int null_fd = open("/dev/null", O_RDONLY);
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    // The parent's other descriptors (a test's client sockets, say) must not live on in the
+    // child: a connection the parent closes would otherwise stay open.
+    close_range(3, ~0U, 0);
     execve(args[0], args.data(), env.data());
     _exit(127);
   }
