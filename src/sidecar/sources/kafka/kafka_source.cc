@@ -597,8 +597,14 @@ Status KafkaSource::Ack(const Message& message, const Decision& decision) {
 Status KafkaSource::Nack(const Message& message, milliseconds delay) {
   auto handle = std::static_pointer_cast<MessageHandle>(message.handle);
   if (handle == nullptr) return InvalidArgument("not a kafka message");
-  if (Find(*handle) == nullptr) return OkStatus();
   metrics_.nacked.Increment();
+  // A stale delivery is already on its way back: an earlier nack rewound past it.
+  const bool stale = Find(*handle) == nullptr;
+  LogDebug("kafka_message_nacked", {{"identity", message.identity},
+                                    {"delivery", message.delivery_attempt},
+                                    {"delay_ms", static_cast<int64_t>(delay.count())},
+                                    {"stale", stale}});
+  if (stale) return OkStatus();
   Rewind(*handle, delay);
   FinishRevokeIfReady(clock_.Monotonic());
   return OkStatus();

@@ -99,7 +99,7 @@ NatsSourceOptions ReadNatsSourceOptions(ConfigSection& section) {
   options.max_deliver = static_cast<int>(
       section.Int("max_deliver", defaults.max_deliver,
                   "consumer MaxDeliver (-1: unlimited); the last delivery is dead-lettered rather "
-                  "than naked",
+                  "than naked. Finite values also dead-letter orders during a long engine outage",
                   -1, 1000000));
   if (options.max_deliver == 0) section.Error("max_deliver", "must be -1 or at least 1");
   options.max_ack_pending = static_cast<int>(
@@ -374,6 +374,9 @@ Status NatsSource::Nack(const Message& message, milliseconds delay) {
     return DeadLetter(message, info);
   }
   natsStatus status = natsMsg_NakWithDelay(handle->message, delay.count(), nullptr);
+  LogDebug("nats_message_naked", {{"identity", message.identity},
+                                  {"delivery", handle->deliveries},
+                                  {"delay_ms", static_cast<int64_t>(delay.count())}});
   in_flight_.fetch_sub(1);
   metrics_.in_flight.Set(static_cast<double>(in_flight_.load()));
   if (status != NATS_OK) return NatsError(status, "nats nak " + message.identity);

@@ -48,7 +48,9 @@ struct NatsSourceOptions {
   bool create_stream = false;
   int stream_replicas = 1;
   std::chrono::milliseconds ack_wait{30000};  // the lease; extended with InProgress at half-life
-  int max_deliver = 10;                       // -1: unlimited
+  // -1: unlimited. A finite value also ends deliveries during a long engine outage (each nack
+  // is a delivery); its last delivery is dead-lettered, never dropped.
+  int max_deliver = -1;
   int max_ack_pending = 4096;
   int fetch_batch = 256;  // messages per pull request (also the local prefetch bound)
   std::string dead_letter_subject = "wojak.dead-letter";
