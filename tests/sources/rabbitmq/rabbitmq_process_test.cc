@@ -213,8 +213,8 @@ class RabbitProcessTest : public ::testing::Test {
 };
 
 TEST_F(RabbitProcessTest, DecidesOrdersRepliesOverRpcAndDeadLettersTheMalformed) {
-  StartEngine();
-  StartSidecar();
+  ASSERT_NO_FATAL_FAILURE(StartEngine());
+  ASSERT_NO_FATAL_FAILURE(StartSidecar());
   constexpr int kOrders = 300;
   PublishOrders(0, kOrders);
   client_->Publish(queue_, OrderJson(kOrders, 70), "m-lot", replies_, "c-lot");
@@ -240,9 +240,9 @@ TEST_F(RabbitProcessTest, DecidesOrdersRepliesOverRpcAndDeadLettersTheMalformed)
 }
 
 TEST_F(RabbitProcessTest, KilledSidecarsDecidedButUnackedMessagesComeBackAndAreAnsweredDuplicate) {
-  StartEngine();
+  ASSERT_NO_FATAL_FAILURE(StartEngine());
   constexpr int kOrders = 60;
-  StartSidecar(/*window=*/kOrders);
+  ASSERT_NO_FATAL_FAILURE(StartSidecar(/*window=*/kOrders));
   // Freeze the engine so the sidecar holds every message unacked, in flight.
   engine_.Signal(SIGSTOP);
   PublishOrders(0, kOrders);
@@ -265,7 +265,7 @@ TEST_F(RabbitProcessTest, KilledSidecarsDecidedButUnackedMessagesComeBackAndAreA
                         10s));
   EXPECT_TRUE(peek->redelivered) << "the broker flags what the dead consumer held";
 
-  StartSidecar(kOrders);
+  ASSERT_NO_FATAL_FAILURE(StartSidecar(kOrders));
   CollectReplies(kOrders, 60s);
   ASSERT_EQ(reply_count_, static_cast<size_t>(kOrders));
   for (int i = 0; i < kOrders; ++i) {
@@ -280,8 +280,8 @@ TEST_F(RabbitProcessTest, KilledSidecarsDecidedButUnackedMessagesComeBackAndAreA
 }
 
 TEST_F(RabbitProcessTest, BrokerRestartMidStreamLosesNothingAndDecidesNothingTwice) {
-  StartEngine();
-  StartSidecar();
+  ASSERT_NO_FATAL_FAILURE(StartEngine());
+  ASSERT_NO_FATAL_FAILURE(StartSidecar());
   constexpr int kBefore = 1500;
   constexpr int kAfter = 300;
   PublishOrders(0, kBefore);
