@@ -19,6 +19,7 @@ int RunBench(const Args& args);                               // bench risk | e2
 int RunAdmin(const std::string& what, const Args& args);      // halt | resume
 int RunRestQuery(const std::string& what, const Args& args);  // limits | state
 int RunTicks(const Args& args);
+int RunKeygen(const Args& args);  // CURVE key pair
 
 // Prints "wojak <command>: <message>" to stderr and returns the usage exit code (2).
 int UsageError(const std::string& command, const std::string& message);

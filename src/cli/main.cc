@@ -34,6 +34,7 @@ constexpr const char* kUsage = R"(usage: wojak <command> [flags]
   replay    --data DIR [--json]
   verify    --data DIR
   config    check FILE | docs
+  keygen    [--secret-file FILE] [--json]   CURVE key pair for engine/sidecar tcp://
   bench     risk --json | e2e --json [--orders N] [--rate R]
 
 Run `wojak <command> --help` for a command's flags.
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return RunReplay(args);
   if (command == "verify") return RunVerify(args);
   if (command == "config") return RunConfig(args);
+  if (command == "keygen") return RunKeygen(args);
   if (command == "bench") return RunBench(args);
   std::fprintf(stderr, "wojak: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;

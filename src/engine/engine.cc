@@ -1,6 +1,8 @@
 // Engine wiring and the sequencer loop with group commit.
 #include "engine/engine.h"
 
+#include <zmq.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -16,6 +18,7 @@
 #include "journal/sqlite_journal.h"
 #include "risk/gate.h"
 #include "wire/server.h"
+#include "wire/transport_security.h"
 
 namespace wojak {
 
@@ -26,6 +29,42 @@ EngineOptions ReadEngineOptions(ConfigSection engine) {
   o.endpoint = engine.String("endpoint", "",
                              "ZeroMQ endpoint sidecars connect to; empty = "
                              "ipc://<data_dir>/engine.sock. tcp:// needs CURVE across hosts.");
+  o.curve_secret_key =
+      engine
+          .Secret("curve_secret_key",
+                  "Z85 CURVE secret key (wojak keygen): tcp:// endpoints become CURVE servers")
+          .value_or("");
+  o.curve_allowed_clients = engine.StringList(
+      "curve_allowed_clients", {},
+      "Z85 CURVE public keys of the sidecars allowed to connect (required with curve_secret_key)");
+  o.allow_insecure_tcp = engine.Bool(
+      "allow_insecure_tcp", false,
+      "Serve a plain tcp:// endpoint reachable from other hosts (no CURVE: anyone on the network "
+      "could send orders); only for a network secured otherwise");
+  o.ipc_group = engine.String(
+      "ipc_group", "",
+      "Group given the ipc:// socket file (mode 0660) so sidecars in it may connect; empty = the "
+      "engine's own group");
+  if (!o.curve_secret_key.empty() && o.curve_allowed_clients.empty()) {
+    engine.Error("curve_allowed_clients",
+                 "list the sidecars' CURVE public keys: without an allowlist anyone who knows the "
+                 "engine's public key could send orders");
+  }
+  if (o.curve_secret_key.empty() && !o.curve_allowed_clients.empty()) {
+    engine.Error("curve_allowed_clients", "needs engine.curve_secret_key");
+  }
+  for (size_t i = 0; i < o.curve_allowed_clients.size(); ++i) {
+    if (o.curve_allowed_clients[i].size() != 40) {
+      engine.Error("curve_allowed_clients[" + std::to_string(i) + "]",
+                   "must be a 40-character Z85 CURVE public key");
+    }
+  }
+  // `wojak config check` reports it too; Init checks again after --endpoint may have changed it.
+  if (Status secure = CheckEndpointSecurity("engine.endpoint", o.endpoint,
+                                            !o.curve_secret_key.empty(), o.allow_insecure_tcp);
+      !secure.ok()) {
+    engine.Error("endpoint", secure.message());
+  }
   o.instruments_path = engine.String("instruments", o.instruments_path,
                                      "Kite-style instruments CSV (the instrument master).");
   o.freeze_path = engine.String("freeze_limits", o.freeze_path,
@@ -127,6 +166,10 @@ class EngineImpl final : public Engine {
 
 Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   options_ = options;
+  // Before anything is opened: an engine anyone on the network could send orders to never starts.
+  WOJAK_RETURN_IF_ERROR(CheckEndpointSecurity("engine.endpoint", options.endpoint,
+                                              !options.curve_secret_key.empty(),
+                                              options.allow_insecure_tcp));
   ConfigSection root = config.Root();
   RiskConfig risk_config = ReadRiskConfig(root);
   ConfigSection executor_section = root.Section("executor", "Where accepted orders go.");
@@ -176,6 +219,10 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   server_options.endpoint =
       options.endpoint.empty() ? "ipc://" + options.data_dir + "/engine.sock" : options.endpoint;
   server_options.inbound_capacity = options.queue_capacity;
+  server_options.curve_secret_key = options.curve_secret_key;
+  server_options.curve_allowed_clients = options.curve_allowed_clients;
+  server_options.allow_insecure_tcp = options.allow_insecure_tcp;
+  server_options.ipc_group = options.ipc_group;
   WOJAK_ASSIGN_OR_RETURN(server_, ZmqServer::Start(server_options));
 
   ZmqServer* server = server_.get();
@@ -189,7 +236,13 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   // under the same order id, which is the executor's idempotency key.
   std::vector<ExecutionOrder> pending = sequencer_->PendingExecutions();
   for (ExecutionOrder& order : pending) executor_->Submit(std::move(order));
+  // The public half sidecars configure as sidecar.curve_server_public_key.
+  char curve_public_key[41] = "";
+  if (!options.curve_secret_key.empty()) {
+    zmq_curve_public(curve_public_key, options.curve_secret_key.c_str());
+  }
   LogInfo("engine_ready", {{"endpoint", server_->endpoint()},
+                           {"curve_public_key", std::string_view(curve_public_key)},
                            {"executor", executor_->name()},
                            {"reconciled_orders", static_cast<uint64_t>(pending.size())}});
   ready_ = true;

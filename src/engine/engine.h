@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/status.h"
@@ -17,6 +18,13 @@ namespace wojak {
 struct EngineOptions {
   std::string data_dir = "var";
   std::string endpoint;  // empty: ipc://<data_dir>/engine.sock
+  // Transport security (wire/server.h): CURVE secret key (Z85, from the environment or a file),
+  // the sidecars' public keys allowed in (required with the key), the explicit opt-in to plain
+  // tcp:// reachable from other hosts, and the ipc:// socket file's group.
+  std::string curve_secret_key;
+  std::vector<std::string> curve_allowed_clients;
+  bool allow_insecure_tcp = false;
+  std::string ipc_group;
   std::string instruments_path = "tests/testdata/instruments.csv";
   std::string freeze_path = "tests/testdata/freeze_limits.csv";
   size_t queue_capacity = 65536;

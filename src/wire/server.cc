@@ -1,6 +1,7 @@
 // ZmqServer: ROUTER socket, I/O thread, inbound queue to the sequencer, eventfd-woken replies.
 #include "wire/server.h"
 
+#include <grp.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,7 +19,9 @@
 #include <variant>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "wire/codec.h"
+#include "wire/transport_security.h"
 #include "wire/zmq_util.h"
 
 namespace wojak {
@@ -28,6 +31,9 @@ using zmq_util::SetInt;
 using zmq_util::ZmqError;
 
 constexpr std::string_view kIpcScheme = "ipc://";
+// Where libzmq sends a context's ZAP (authentication) requests: https://rfc.zeromq.org/spec/27/
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+constexpr size_t kCurveKeyBytes = 32;
 // Messages read per wake-up before replies get a turn, so a flood of requests cannot starve
 // the replies the sequencer is waiting to send.
 constexpr int kMaxReadsPerWake = 4096;
@@ -74,14 +80,59 @@ Status PrepareIpcPath(const std::string& path) {
   return OkStatus();
 }
 
-// The place where transport security is decided. A ZAP handler (client-key allowlist) would be
-// installed here, on the same context, before the bind.
+// The place where transport security is decided: CURVE with the server key, and a ZAP domain so
+// the context's ZAP handler (StartZapHandler) vets every client key.
 Status ConfigureSecurity(void* socket, const ZmqServerOptions& options) {
   if (options.curve_secret_key.empty()) return OkStatus();
   WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(options.curve_secret_key, "curve_secret_key"));
   WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER"));
+  if (!options.curve_allowed_clients.empty()) {
+    WOJAK_RETURN_IF_ERROR(zmq_util::SetString(socket, ZMQ_ZAP_DOMAIN, "wojak", "ZMQ_ZAP_DOMAIN"));
+  }
   return zmq_util::SetString(socket, ZMQ_CURVE_SECRETKEY, options.curve_secret_key,
                              "ZMQ_CURVE_SECRETKEY");
+}
+
+// The allowlist as the 32-byte keys ZAP requests carry, sorted for binary search.
+StatusOr<std::vector<std::string>> DecodeAllowedKeys(const std::vector<std::string>& keys) {
+  std::vector<std::string> decoded;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string name = "curve_allowed_clients[" + std::to_string(i) + "]";
+    WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(keys[i], name));
+    uint8_t binary[kCurveKeyBytes];
+    if (zmq_z85_decode(binary, keys[i].c_str()) == nullptr) {
+      return InvalidArgument(name + " is not valid Z85");
+    }
+    decoded.emplace_back(reinterpret_cast<const char*>(binary), kCurveKeyBytes);
+  }
+  std::sort(decoded.begin(), decoded.end());
+  return decoded;
+}
+
+// The context's ZAP handler socket. Bound before the ROUTER so no handshake can happen without
+// it: libzmq lets every CURVE client in when no handler is bound.
+StatusOr<void*> StartZapHandler(void* context) {
+  void* socket = zmq_socket(context, ZMQ_REP);
+  if (socket == nullptr) return ZmqError("zmq_socket(REP) for ZAP");
+  int no_linger = 0;
+  zmq_setsockopt(socket, ZMQ_LINGER, &no_linger, sizeof(no_linger));
+  if (zmq_bind(socket, kZapEndpoint) != 0) {
+    Status error = ZmqError(std::string("zmq_bind(") + kZapEndpoint + ")");
+    zmq_close(socket);
+    return error;
+  }
+  return socket;
+}
+
+StatusOr<gid_t> LookupGroup(const std::string& group) {
+  std::vector<char> buffer(16384);
+  struct group entry {};
+  struct group* found = nullptr;
+  const int error = ::getgrnam_r(group.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (error != 0 || found == nullptr) {
+    return InvalidArgument("ipc_group: no group named '" + group + "'");
+  }
+  return found->gr_gid;
 }
 
 Status ConfigureSocket(void* socket, const ZmqServerOptions& options) {
@@ -103,14 +154,23 @@ Status ConfigureSocket(void* socket, const ZmqServerOptions& options) {
 }
 
 // Binds, applying the ipc file-system rules around the bind.
-Status Bind(void* socket, const std::string& endpoint) {
+Status Bind(void* socket, const std::string& endpoint, const std::string& ipc_group) {
   const bool is_ipc = endpoint.starts_with(kIpcScheme);
   std::string path = is_ipc ? endpoint.substr(kIpcScheme.size()) : std::string();
+  std::optional<gid_t> group;
+  if (is_ipc && !ipc_group.empty()) {
+    WOJAK_ASSIGN_OR_RETURN(group, LookupGroup(ipc_group));
+  }
   if (is_ipc) WOJAK_RETURN_IF_ERROR(PrepareIpcPath(path));
   if (zmq_bind(socket, endpoint.c_str()) != 0) return ZmqError("zmq_bind(" + endpoint + ")");
   // Owner and group (the sidecars' group) may connect; nobody else.
   if (is_ipc && path[0] != '@' && ::chmod(path.c_str(), 0660) != 0) {
     return IoError("chmod 0660 " + path + ": " + std::strerror(errno));
+  }
+  // Sidecars running under this group may connect; the mode above keeps everyone else out.
+  if (group && path[0] != '@' && ::chown(path.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    return IoError("giving ipc socket " + path + " to group " + ipc_group + ": " +
+                   std::strerror(errno));
   }
   return OkStatus();
 }
@@ -147,6 +207,11 @@ Decision BusyDecision(const Request& request, uint32_t retry_after_ms, std::stri
 
 StatusOr<std::unique_ptr<ZmqServer>> ZmqServer::Start(const ZmqServerOptions& options) {
   if (options.inbound_capacity == 0) return InvalidArgument("inbound_capacity must be positive");
+  WOJAK_RETURN_IF_ERROR(CheckEndpointSecurity("engine endpoint", options.endpoint,
+                                              !options.curve_secret_key.empty(),
+                                              options.allow_insecure_tcp));
+  WOJAK_ASSIGN_OR_RETURN(std::vector<std::string> allowed_keys,
+                         DecodeAllowedKeys(options.curve_allowed_clients));
   void* context = zmq_ctx_new();
   if (context == nullptr) return ZmqError("zmq_ctx_new");
   void* socket = zmq_socket(context, ZMQ_ROUTER);
@@ -155,32 +220,41 @@ StatusOr<std::unique_ptr<ZmqServer>> ZmqServer::Start(const ZmqServerOptions& op
     zmq_ctx_term(context);
     return error;
   }
+  void* zap_socket = nullptr;
   auto fail = [&](Status status) {
     int no_linger = 0;
     zmq_setsockopt(socket, ZMQ_LINGER, &no_linger, sizeof(no_linger));
     zmq_close(socket);
+    if (zap_socket != nullptr) zmq_close(zap_socket);
     zmq_ctx_term(context);
     return status.WithContext("starting engine transport on " + options.endpoint);
   };
+  if (!options.curve_secret_key.empty() && !allowed_keys.empty()) {
+    StatusOr<void*> zap = StartZapHandler(context);
+    if (!zap.ok()) return fail(zap.status());
+    zap_socket = *zap;
+  }
   Status configured = ConfigureSocket(socket, options);
   if (!configured.ok()) return fail(configured);
-  Status bound = Bind(socket, options.endpoint);
+  Status bound = Bind(socket, options.endpoint, options.ipc_group);
   if (!bound.ok()) return fail(bound);
   StatusOr<std::string> endpoint = LastEndpoint(socket);
   if (!endpoint.ok()) return fail(endpoint.status());
   int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) return fail(IoError(std::string("eventfd: ") + std::strerror(errno)));
   std::unique_ptr<ZmqServer> server(
-      new ZmqServer(options, context, socket, wake_fd, std::move(*endpoint)));
+      new ZmqServer(options, context, socket, zap_socket, wake_fd, std::move(*endpoint)));
+  server->allowed_client_keys_ = std::move(allowed_keys);
   server->io_thread_ = std::thread([raw = server.get()] { raw->Run(); });
   return server;
 }
 
-ZmqServer::ZmqServer(const ZmqServerOptions& options, void* context, void* socket, int wake_fd,
-                     std::string endpoint)
+ZmqServer::ZmqServer(const ZmqServerOptions& options, void* context, void* socket, void* zap_socket,
+                     int wake_fd, std::string endpoint)
     : options_(options),
       context_(context),
       socket_(socket),
+      zap_socket_(zap_socket),
       wake_fd_(wake_fd),
       endpoint_(std::move(endpoint)),
       inbound_(options.inbound_capacity) {}
@@ -235,7 +309,10 @@ void ZmqServer::Wake() {
 }
 
 void ZmqServer::Run() {
-  zmq_pollitem_t items[2] = {{socket_, 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+  zmq_pollitem_t items[3] = {{socket_, 0, ZMQ_POLLIN, 0},
+                             {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+                             {zap_socket_, 0, ZMQ_POLLIN, 0}};
+  const int item_count = zap_socket_ != nullptr ? 3 : 2;
   std::optional<std::chrono::steady_clock::time_point> close_at;
   while (true) {
     long timeout_ms = -1;  // the hot path never wakes on a timer
@@ -245,7 +322,7 @@ void ZmqServer::Run() {
       if (remaining.count() <= 0) break;
       timeout_ms = static_cast<long>(remaining.count());
     }
-    if (zmq_poll(items, 2, timeout_ms) < 0) {
+    if (zmq_poll(items, item_count, timeout_ms) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -264,6 +341,7 @@ void ZmqServer::Run() {
     }
     // Once intake is stopped these are answered RETRY, so clients requeue at once.
     if (items[0].revents & ZMQ_POLLIN) ReadInbound();
+    if (item_count == 3 && (items[2].revents & ZMQ_POLLIN)) AnswerZapRequests();
   }
   {
     std::lock_guard lock(outbound_mutex_);
@@ -273,6 +351,45 @@ void ZmqServer::Run() {
   int linger_ms = static_cast<int>(options_.linger.count());
   zmq_setsockopt(socket_, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
   zmq_close(socket_);
+  if (zap_socket_ != nullptr) zmq_close(zap_socket_);
+}
+
+void ZmqServer::AnswerZapRequests() {
+  while (true) {
+    // ZAP request frames: version, request id, domain, address, identity, mechanism, then the
+    // mechanism's credentials (CURVE: the client's 32-byte public key).
+    std::vector<std::string> frames;
+    for (bool more = true; more;) {
+      zmq_util::Message frame;
+      if (zmq_msg_recv(frame.get(), zap_socket_, ZMQ_DONTWAIT) < 0) {
+        if (frames.empty()) return;  // nothing queued
+        break;                       // cannot happen: a message's frames arrive together
+      }
+      frames.emplace_back(frame.view());
+      more = frame.more();
+    }
+    const bool allowed =
+        frames.size() >= 7 && frames[5] == "CURVE" && frames[6].size() == kCurveKeyBytes &&
+        std::binary_search(allowed_client_keys_.begin(), allowed_client_keys_.end(), frames[6]);
+    if (!allowed) {
+      counters_.clients_refused.fetch_add(1, std::memory_order_relaxed);
+      char key[41] = "";
+      if (frames.size() >= 7 && frames[6].size() == kCurveKeyBytes) {
+        zmq_z85_encode(key, reinterpret_cast<const uint8_t*>(frames[6].data()), kCurveKeyBytes);
+      }
+      // A public key and an address: nothing secret, and what an operator needs to decide.
+      LogWarn("engine_client_refused", {{"client_public_key", std::string_view(key)},
+                                        {"address", frames.size() > 3 ? frames[3] : ""}});
+    }
+    const std::string request_id = frames.size() > 1 ? frames[1] : "";
+    const std::string reply[] = {
+        "1.0", request_id, allowed ? "200" : "400", allowed ? "OK" : "client key not allowed",
+        "",    ""};
+    for (size_t i = 0; i < std::size(reply); ++i) {
+      const int flags = i + 1 < std::size(reply) ? ZMQ_SNDMORE : 0;
+      zmq_send(zap_socket_, reply[i].data(), reply[i].size(), flags);
+    }
+  }
 }
 
 void ZmqServer::ReadInbound() {

@@ -38,9 +38,18 @@ struct ZmqServerOptions {
   // Larger frames make libzmq drop the connection (no Wojak request comes near this).
   int64_t max_message_bytes = 1 << 20;
   // Z85 CURVE secret key; non-empty makes the socket a CURVE server (tcp:// across hosts).
-  // Clients then need the matching public key. Every such client is accepted: a ZAP
-  // client-key allowlist is not implemented yet (see ConfigureSecurity in server.cc).
+  // Clients then need the matching public key.
   std::string curve_secret_key;
+  // Z85 CURVE public keys of the clients allowed in, checked by a ZAP handler at every
+  // handshake; any other key is refused (counted in clients_refused). Empty: every client that
+  // knows the server's public key gets in, so the engine requires a list (engine.cc).
+  std::vector<std::string> curve_allowed_clients;
+  // A plain tcp:// endpoint reachable from other hosts is refused at Start unless this is set
+  // (transport_security.h); loopback and ipc:// need neither CURVE nor this.
+  bool allow_insecure_tcp = false;
+  // ipc:// only: the group the socket file is given (mode 0660), so sidecars running under that
+  // group may connect. Empty: the process's own group.
+  std::string ipc_group;
 };
 
 // One decoded request for the sequencer; reply to it with routing_id and request_id.
@@ -68,6 +77,7 @@ struct ZmqServerCounters {
   std::atomic<uint64_t> replies_sent{0};        // everything sent, error/busy/pong included
   std::atomic<uint64_t> unroutable_replies{0};  // client gone (EHOSTUNREACH): dropped
   std::atomic<uint64_t> dropped_replies{0};     // client's queue full, or handed over too late
+  std::atomic<uint64_t> clients_refused{0};     // CURVE handshakes with a key not allowed in
 };
 
 class ZmqServer {
@@ -98,9 +108,11 @@ class ZmqServer {
   const ZmqServerCounters& counters() const { return counters_; }
 
  private:
-  ZmqServer(const ZmqServerOptions& options, void* context, void* socket, int wake_fd,
-            std::string endpoint);
+  ZmqServer(const ZmqServerOptions& options, void* context, void* socket, void* zap_socket,
+            int wake_fd, std::string endpoint);
   void Run();
+  // Answers the ZAP requests libzmq queued for CURVE handshakes: allowed client key or not.
+  void AnswerZapRequests();
   void ReadInbound();
   void HandleFrame(std::string_view routing_id, std::string_view payload);
   void SendPending();
@@ -109,7 +121,9 @@ class ZmqServer {
 
   const ZmqServerOptions options_;
   void* context_;
-  void* socket_;       // used only by the I/O thread once started
+  void* socket_;      // used only by the I/O thread once started
+  void* zap_socket_;  // ZAP handler (REP, inproc), or null without an allowlist; I/O thread
+  std::vector<std::string> allowed_client_keys_;  // 32-byte binary CURVE public keys, sorted
   const int wake_fd_;  // eventfd: SendReplies/Stop wake the I/O thread out of zmq_poll
   const std::string endpoint_;
   MpscQueue<InboundRequest> inbound_;
