@@ -31,8 +31,17 @@ function(wojak_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  gtest_discover_tests(${name}
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "WOJAK_SOURCE_DIR=${PROJECT_SOURCE_DIR};WOJAK_BINARY=${PROJECT_BINARY_DIR}/wojak"
-    DISCOVERY_TIMEOUT 60)
+  gtest_discover_tests(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests (CMake 3.25) splits every list-valued property into separate arguments,
+  # which turned "unit;source:http" and the two environment variables into bogus properties. A
+  # file CTest includes after the discovered tests sets them on the test list instead.
+  set(properties_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake")
+  file(WRITE "${properties_file}"
+       "if(NOT \"\${${name}_TESTS}\" STREQUAL \"\")\n"
+       "  set_tests_properties(\${${name}_TESTS} PROPERTIES\n"
+       "    LABELS [==[${ARG_LABELS}]==]\n"
+       "    ENVIRONMENT [==[WOJAK_SOURCE_DIR=${PROJECT_SOURCE_DIR};"
+       "WOJAK_BINARY=${PROJECT_BINARY_DIR}/wojak]==])\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${properties_file}")
 endfunction()

@@ -4,6 +4,7 @@
 
 #include "bench/e2e_bench.h"
 #include "bench/source_bench.h"
+#include "bench/ticks_bench.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 
@@ -92,12 +93,104 @@ int BenchSource(const Args& args) {
   return 0;
 }
 
+int BenchTicks(const Args& args) {
+  const std::vector<FlagSpec> specs = {
+      {"json", false, "print one JSON object (the only output format)"},
+      {"orders", true, "orders per phase, idle and with ticks (default 50000)"},
+      {"rate", true, "orders/s across all clients (default 10000)"},
+      {"clients", true, "client connections (default 2)"},
+      {"tick-batch", true, "ticks per frame the publisher sends (default 500)"},
+      {"tick-instruments", true, "distinct instruments the ticks cycle through (default 2000)"},
+      {"publisher-nice", true, "niceness of the publisher thread, 0..19 (default 0)"},
+      {"instruments", true, "instruments CSV (default: fresh contracts, else the test fixture)"},
+      {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
+      {"data", true, "data directory for the engine (default: a fresh one under /tmp)"},
+      {"help", false, "show this help"}};
+  auto flags = Flags::Parse(args, specs);
+  if (!flags.ok()) return UsageError("bench ticks", flags.status().message());
+  if (flags->Has("help")) {
+    std::cout << "usage: wojak bench ticks --json [flags]\n" << FlagsUsage(specs);
+    return 0;
+  }
+  TicksBenchOptions options;
+  auto orders = flags->GetInt("orders", options.orders);
+  auto rate = flags->GetInt("rate", options.rate);
+  auto clients = flags->GetInt("clients", options.clients);
+  auto batch = flags->GetInt("tick-batch", options.tick_batch);
+  auto instruments = flags->GetInt("tick-instruments", options.instruments);
+  auto nice = flags->GetInt("publisher-nice", options.publisher_nice);
+  for (auto* value : {&orders, &rate, &clients, &batch, &instruments, &nice}) {
+    if (!value->ok()) return UsageError("bench ticks", value->status().message());
+  }
+  if (*orders < 1 || *rate < 1 || *clients < 1 || *batch < 1 || *instruments < 1 || *nice < 0 ||
+      *nice > 19) {
+    return UsageError("bench ticks",
+                      "--orders, --rate, --clients, --tick-batch and --tick-instruments must be "
+                      ">= 1, --publisher-nice 0..19");
+  }
+  options.orders = static_cast<int>(*orders);
+  options.rate = static_cast<int>(*rate);
+  options.clients = static_cast<int>(*clients);
+  options.tick_batch = static_cast<int>(*batch);
+  options.instruments = static_cast<int>(*instruments);
+  options.publisher_nice = static_cast<int>(*nice);
+  options.instruments_path = flags->GetOr("instruments", options.instruments_path);
+  options.freeze_path = flags->GetOr("freeze", options.freeze_path);
+  options.data_dir = flags->GetOr("data", "");
+  auto result = RunTicksBench(options);
+  if (!result.ok()) return Fail("bench ticks", result.status().ToString());
+  std::cout << *result << "\n";
+  return 0;
+}
+
+int BenchSource(const Args& args) {
+  const std::vector<FlagSpec> specs = {
+      {"json", false, "print one JSON object (the only output format)"},
+      {"source", true, "the broker source to measure (kafka, nats, ...)"},
+      {"orders", true, "orders preloaded into the broker (default 20000)"},
+      {"accounts", true, "accounts the orders are spread over (default 64)"},
+      {"window", true, "sidecar.window: requests in flight to the engine (default 1024)"},
+      {"instruments", true, "instruments CSV (default tests/testdata/instruments.csv)"},
+      {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
+      {"data", true, "directory for the broker, engine and sidecar (default: fresh under /tmp)"},
+      {"help", false, "show this help"}};
+  auto flags = Flags::Parse(args, specs);
+  if (!flags.ok()) return UsageError("bench source", flags.status().message());
+  if (flags->Has("help")) {
+    std::cout << "usage: wojak bench source --source NAME --json [flags]\n" << FlagsUsage(specs);
+    return 0;
+  }
+  SourceBenchOptions options;
+  options.source = flags->GetOr("source", "");
+  if (options.source.empty()) return UsageError("bench source", "--source NAME is required");
+  auto orders = flags->GetInt("orders", static_cast<int64_t>(options.orders));
+  auto accounts = flags->GetInt("accounts", options.accounts);
+  auto window = flags->GetInt("window", options.window);
+  for (auto* value : {&orders, &accounts, &window}) {
+    if (!value->ok()) return UsageError("bench source", value->status().message());
+  }
+  if (*orders < 1 || *accounts < 1 || *window < 1) {
+    return UsageError("bench source", "--orders, --accounts and --window must be >= 1");
+  }
+  options.orders = static_cast<uint64_t>(*orders);
+  options.accounts = static_cast<int>(*accounts);
+  options.window = static_cast<int>(*window);
+  options.instruments_path = flags->GetOr("instruments", options.instruments_path);
+  options.freeze_path = flags->GetOr("freeze", options.freeze_path);
+  options.data_dir = flags->GetOr("data", "");
+  auto result = RunSourceBench(options);
+  if (!result.ok()) return Fail("bench source", result.status().ToString());
+  std::cout << *result << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int RunBench(const Args& args) {
   if (args.empty()) return UsageError("bench", "which benchmark? e2e");
   Args rest(args.begin() + 1, args.end());
   if (args[0] == "e2e") return BenchE2e(rest);
+  if (args[0] == "ticks") return BenchTicks(rest);
   if (args[0] == "source") return BenchSource(rest);
   return UsageError("bench", "unknown benchmark '" + args[0] + "'");
 }

@@ -35,7 +35,7 @@ constexpr const char* kUsage = R"(usage: wojak <command> [flags]
   verify    --data DIR
   config    check FILE | docs
   keygen    [--secret-file FILE] [--json]   CURVE key pair for engine/sidecar tcp://
-  bench     risk --json | e2e --json [--orders N] [--rate R]
+  bench     risk --json | e2e --json [--orders N] [--rate R] | ticks --json [--orders N]
 
 Run `wojak <command> --help` for a command's flags.
 )";
