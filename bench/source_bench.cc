@@ -38,6 +38,8 @@ executor:
     fill_ratio: 0.9
     latency_min: 1ms
     latency_max: 5ms
+api:
+  enabled: false
 log:
   level: warn
 )";
@@ -177,8 +179,8 @@ StatusOr<std::string> RunSourceBench(const SourceBenchOptions& options) {
                      run.directory + "/engine.log");
   const Steady::time_point engine_deadline = Steady::now() + std::chrono::seconds(60);
   while (ReadText(run.directory + "/engine.log").find("engine_ready") == std::string::npos) {
-    if (Exited(run.engine) || Steady::now() > engine_deadline) {
-      run.engine = -1;
+    if (Exited(run.engine)) run.engine = -1;  // reaped: nothing left to stop
+    if (run.engine < 0 || Steady::now() > engine_deadline) {
       return Unavailable("engine did not start: " + ReadText(run.directory + "/engine.log"));
     }
     std::this_thread::sleep_for(milliseconds(20));

@@ -44,6 +44,8 @@ executor:
   sandbox:
     fill_ratio: 0.8
     latency_max: 1ms
+api:
+  enabled: false
 )";
 
 // A valid order without client_order_id: the sidecar derives it from topic/partition/offset.
@@ -310,6 +312,22 @@ TEST_F(KafkaSidecarTest, TwoSidecarsShareTheGroupAndDecideEveryOrderOnceInPartit
   EXPECT_EQ(first.Wait(15s), 0);
   EXPECT_EQ(second.Wait(15s), 0);
   EXPECT_EQ(JournalOrders().size(), 180u);
+}
+
+TEST_F(KafkaSidecarTest, BenchReportsTheEndToEndRateNextToTheBareConsumerRate) {
+  ChildProcess bench = ChildProcess::Start(
+      {testing::WojakBinary(), "bench", "source", "--source", "kafka", "--json", "--orders", "500",
+       "--instruments", testing::SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
+       testing::SourceDir() + "/tests/testdata/freeze_limits.csv"},
+      dir_.File("bench.json"));
+  ASSERT_EQ(bench.Wait(120s), 0) << testing::ReadFile(dir_.File("bench.json"));
+  const std::string output = testing::ReadFile(dir_.File("bench.json"));
+  auto result = nlohmann::json::parse(output.substr(output.rfind("{\"")), nullptr, false);
+  ASSERT_TRUE(result.is_object()) << output;
+  EXPECT_EQ(result["source"], "kafka");
+  EXPECT_EQ(result["settled"], 500);
+  EXPECT_GT(result["orders_per_s"].get<double>(), 0);
+  EXPECT_GT(result["bare_consumer_per_s"].get<double>(), 0);
 }
 
 }  // namespace

@@ -38,6 +38,8 @@ executor:
   sandbox:
     fill_ratio: 0.8
     latency_max: 1ms
+api:
+  enabled: false
 )";
 
 // A valid order without client_order_id: the sidecar derives it from stream/sequence.
@@ -251,6 +253,22 @@ TEST_F(NatsSidecarTest, ReplicatedStreamOnAThreeNodeClusterSurvivesTheLossOfANod
   sidecar.Signal(SIGTERM);
   EXPECT_EQ(sidecar.Wait(15s), 0);
   EXPECT_EQ(JournalOrders(), 40u);
+}
+
+TEST_F(NatsSidecarTest, BenchReportsTheEndToEndRateNextToTheBareConsumerRate) {
+  ChildProcess bench = ChildProcess::Start(
+      {wojak::testing::WojakBinary(), "bench", "source", "--source", "nats", "--json", "--orders",
+       "500", "--instruments", wojak::testing::SourceDir() + "/tests/testdata/instruments.csv",
+       "--freeze", wojak::testing::SourceDir() + "/tests/testdata/freeze_limits.csv"},
+      dir_.File("bench.json"));
+  ASSERT_EQ(bench.Wait(120s), 0) << wojak::testing::ReadFile(dir_.File("bench.json"));
+  const std::string output = wojak::testing::ReadFile(dir_.File("bench.json"));
+  auto result = nlohmann::json::parse(output.substr(output.rfind("{\"")), nullptr, false);
+  ASSERT_TRUE(result.is_object()) << output;
+  EXPECT_EQ(result["source"], "nats");
+  EXPECT_EQ(result["settled"], 500);
+  EXPECT_GT(result["orders_per_s"].get<double>(), 0);
+  EXPECT_GT(result["bare_consumer_per_s"].get<double>(), 0);
 }
 
 }  // namespace
