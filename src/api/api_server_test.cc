@@ -520,9 +520,7 @@ TEST_F(ApiServerTest, MetricsHaveTheEngineFamiliesAfterOrders) {
         "wojak_journal_commit_latency_us_bucket{le=", "wojak_journal_commit_latency_us_count ",
         "wojak_engine_batch_requests_bucket{le=", "wojak_engine_inbound_queue_depth ",
         "wojak_zmq_requests_received_total ", "wojak_zmq_malformed_frames_total ",
-        "wojak_journal_last_seq ", "wojak_engine_ready 1", "wojak_outbox_backlog ",
-        "wojak_ticks_received_total ", "wojak_ltp_age_seconds ",
-        "process_resident_memory_bytes "}) {
+        "wojak_journal_last_seq ", "wojak_engine_ready 1", "process_resident_memory_bytes "}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   }
   EXPECT_EQ(text.find("wojak_decisions_total{request=\"order\",decision=\"ACCEPTED\"} 0\n"),

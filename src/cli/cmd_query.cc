@@ -3,63 +3,18 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "api/json_views.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "journal/query.h"
 #include "journal/sqlite_journal.h"
-#include "model/money.h"
 
 namespace wojak::cli {
-namespace {
 
+using api::OrderJson;
+using api::PositionJson;
+using api::TradeJson;
 using nlohmann::json;
-
-std::string Money(int64_t paise) { return Paise::FromPaise(paise).ToString(); }
-
-json OrderJson(const OrderRow& o) {
-  json j = {{"order_id", o.order_id},
-            {"seq", o.seq},
-            {"account", o.account},
-            {"strategy", o.strategy},
-            {"client_order_id", o.client_order_id},
-            {"symbol", o.symbol},
-            {"side", o.side},
-            {"order_type", o.order_type},
-            {"product", o.product},
-            {"validity", o.validity},
-            {"quantity", o.quantity},
-            {"filled_quantity", o.filled_quantity},
-            {"price", o.price_paise ? json(Money(*o.price_paise)) : json(nullptr)},
-            {"trigger_price",
-             o.trigger_price_paise ? json(Money(*o.trigger_price_paise)) : json(nullptr)},
-            {"average_price", Money(o.average_price_paise)},
-            {"status", o.status},
-            {"created_ns", o.created_ns},
-            {"updated_ns", o.updated_ns}};
-  json decision = json::parse(o.decision_json, nullptr, false);
-  if (!decision.is_discarded()) j["decision"] = std::move(decision);
-  return j;
-}
-
-json TradeJson(const TradeRow& t) {
-  return {{"trade_id", t.trade_id}, {"seq", t.seq},           {"order_id", t.order_id},
-          {"account", t.account},   {"strategy", t.strategy}, {"symbol", t.symbol},
-          {"side", t.side},         {"quantity", t.quantity}, {"price", Money(t.price_paise)},
-          {"time_ns", t.time_ns}};
-}
-
-json PositionJson(const PositionRow& p) {
-  return {{"account", p.account},
-          {"symbol", p.symbol},
-          {"net_quantity", p.net_quantity},
-          {"buy_quantity", p.buy_quantity},
-          {"sell_quantity", p.sell_quantity},
-          {"buy_value", Money(p.buy_value_paise)},
-          {"sell_value", Money(p.sell_value_paise)},
-          {"realised_pnl", Money(p.realised_pnl_paise)}};
-}
-
-}  // namespace
 
 int RunQuery(const std::string& what, const Args& args) {
   const std::vector<FlagSpec> specs = {
@@ -111,7 +66,8 @@ int RunQuery(const std::string& what, const Args& args) {
   // A plain table: the columns of the first row, one row per line.
   std::vector<std::string> columns;
   for (auto& [key, value] : rows[0].items()) {
-    if (key != "decision" && key != "created_ns" && key != "updated_ns" && key != "time_ns") {
+    if (key != "decision" && key != "created_ns" && key != "updated_ns" && key != "time_ns" &&
+        key != "last_seq") {
       columns.push_back(key);
     }
   }

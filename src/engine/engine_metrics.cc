@@ -61,13 +61,7 @@ EngineMetrics::EngineMetrics()
           "wojak_zmq_unroutable_replies_total", "Replies dropped because the client was gone.")),
       zmq_dropped_replies_(MetricsRegistry::Default().AddCounter(
           "wojak_zmq_dropped_replies_total",
-          "Replies dropped because the client's queue was full or the socket was closing.")),
-      outbox_backlog_(MetricsRegistry::Default().AddGauge(
-          "wojak_outbox_backlog", "Outbox entries written but not yet delivered to the sink.")),
-      ticks_received_(MetricsRegistry::Default().AddCounter(
-          "wojak_ticks_received_total", "Ticks taken from the tick feed (rate() gives ticks/s).")),
-      ltp_age_seconds_(MetricsRegistry::Default().AddGauge(
-          "wojak_ltp_age_seconds", "Age of the newest last-traded price in the tick table.")) {
+          "Replies dropped because the client's queue was full or the socket was closing.")) {
   MetricsRegistry& registry = MetricsRegistry::Default();
   CounterFamily decisions = registry.AddCounterFamily(
       "wojak_decisions_total", "Replies to client requests by request kind and decision.",

@@ -1,5 +1,6 @@
 // The engine's Prometheus metrics, registered once in MetricsRegistry::Default() with every
 // labelled child resolved up front, so the sequencer updates them without locks or allocation.
+// The outbox relay and the tick feed register their own (wojak_outbox_*, wojak_tick*).
 #pragma once
 
 #include <array>
@@ -63,11 +64,6 @@ class EngineMetrics {
   };
   void SyncTransport(const TransportTotals& now, TransportTotals& last_seen);
 
-  // For the outbox relay and the tick feed (they update these; the API only renders them).
-  Gauge& outbox_backlog() { return outbox_backlog_; }
-  Counter& ticks_received() { return ticks_received_; }
-  Gauge& ltp_age_seconds() { return ltp_age_seconds_; }
-
  private:
   EngineMetrics();
 
@@ -89,9 +85,6 @@ class EngineMetrics {
   Counter& zmq_replies_sent_;
   Counter& zmq_unroutable_replies_;
   Counter& zmq_dropped_replies_;
-  Gauge& outbox_backlog_;
-  Counter& ticks_received_;
-  Gauge& ltp_age_seconds_;
 };
 
 }  // namespace wojak

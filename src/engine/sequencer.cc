@@ -306,7 +306,7 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
       auto table = instruments_.Snapshot();
       CheckRisk(risk_.OnOrderOpened(
           seq, OrderView::Of(stored.request, table->FindBySymbol(stored.request.symbol)),
-          stored.price));
+          stored.price), stored);
     }
     EmitOrder(stored, batch);
     if (decision.kind == DecisionKind::kEscalated) EmitEscalation(stored, record, seq, now, batch);
@@ -337,7 +337,8 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
     // waiting for the verdict on its new terms.
     if (decision.kind == DecisionKind::kAccepted) order->state = OrderState::kSent;
     CheckRisk(risk_.OnOrderModified(order->seq, order->request.quantity - order->filled_quantity,
-                                    order->price));
+                                    order->price),
+              *order);
     EmitOrder(*order, batch);
     // Still escalated: the RMS must judge the new terms, so it hears about them.
     if (decision.kind == DecisionKind::kEscalated) EmitEscalation(*order, record, seq, now, batch);
@@ -405,7 +406,7 @@ void Sequencer::ApplyExecution(const ExecutionReport& report, Seq seq, Nanos now
                                                                    : OrderState::kPartiallyFilled;
   order->updated_ns = now;
   order->last_seq = seq;
-  CheckRisk(risk_.OnFill(order->seq, quantity, report.fill_price, now));
+  CheckRisk(risk_.OnFill(order->seq, quantity, report.fill_price, now), *order);
   const TradedTotals& totals =
       trades_.AddFill(order->request.account, order->request.symbol, order->request.side, quantity,
                       report.fill_price, seq);
@@ -454,7 +455,7 @@ void Sequencer::CloseOrder(OrderRecord& order, OrderState state, Seq seq, Nanos 
   order.state = state;
   order.updated_ns = now;
   order.last_seq = seq;
-  CheckRisk(risk_.OnOrderClosed(order.seq));
+  CheckRisk(risk_.OnOrderClosed(order.seq), order);
   EmitOrder(order, batch);
 }
 
@@ -509,10 +510,14 @@ PositionRow Sequencer::PositionRowFor(const OrderRecord& order, const TradedTota
   return row;
 }
 
-void Sequencer::CheckRisk(const Status& status) const {
+void Sequencer::CheckRisk(const Status& status, const OrderRecord& order) const {
   // The risk state refusing an event means it and the order book disagree: a bug, never an
   // input error. Say so loudly; the decision already made stays as recorded.
-  if (!status.ok()) LogError("risk_state_inconsistent", {{"error", status.ToString()}});
+  if (status.ok()) return;
+  LogError("risk_state_inconsistent", {{"order_id", FormatOrderId(order.seq)},
+                                       {"client_order_id", order.request.client_order_id},
+                                       {"account", order.request.account},
+                                       {"error", status.ToString()}});
 }
 
 void Sequencer::EmitOrder(const OrderRecord& order, CommitBatch* batch) {

@@ -105,7 +105,8 @@ class Sequencer {
                      Seq seq, Nanos now, CommitBatch* batch);
   void Dispatch(const OrderRecord& order, CommitBatch* batch);
   PositionRow PositionRowFor(const OrderRecord& order, const TradedTotals& totals) const;
-  void CheckRisk(const Status& status) const;
+  // Logs (with the order's ids) a risk-state event the state refused.
+  void CheckRisk(const Status& status, const OrderRecord& order) const;
   static void RecordPrices(const RiskResult& result, JournalRecord& record);
   void RestrictAccountIfAsked(const std::string& account, Nanos now, CommitBatch& batch);
 

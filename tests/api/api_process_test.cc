@@ -60,8 +60,13 @@ OrderRequest Order(const std::string& client_order_id, const std::string& accoun
 class ApiProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::WriteFile(dir_.File("wojak.yaml"), kConfig);
     port_ = testing::FreeLoopbackPort();
+    // The tick feed and the outbox relay run too, so their metrics are served; nothing listens
+    // at the webhook, so outbox rows simply wait.
+    testing::WriteFile(dir_.File("wojak.yaml"),
+                       std::string(kConfig) + "ticks:\n  enabled: true\noutbox:\n  enabled: true\n" +
+                           "  url: http://127.0.0.1:" +
+                           std::to_string(testing::FreeLoopbackPort()) + "/hook\n");
   }
 
   std::string endpoint() const { return "ipc://" + dir_.File("engine.sock"); }
@@ -75,7 +80,8 @@ class ApiProcessTest : public ::testing::Test {
          testing::SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
          testing::SourceDir() + "/tests/testdata/freeze_limits.csv", "--api",
          "127.0.0.1:" + std::to_string(port_)},
-        log, {std::string("WOJAK_API_ADMIN_TOKEN=") + kAdminToken});
+        log, {std::string("WOJAK_API_ADMIN_TOKEN=") + kAdminToken,
+              "WOJAK_OUTBOX_SECRET=outbox-signing-secret"});
     ASSERT_TRUE(testing::WaitUntil(
         [&] {
           return testing::ReadFile(log).find("api_listening") != std::string::npos ||
@@ -218,7 +224,10 @@ TEST_F(ApiProcessTest, ProbesMetricsAndTicksAreServed) {
   EXPECT_NE(metrics->body.find("wojak_decisions_total{request=\"order\",decision=\"ACCEPTED\"} 1"),
             std::string::npos)
       << metrics->body;
-  EXPECT_NE(metrics->body.find("process_resident_memory_bytes "), std::string::npos);
+  for (const char* family : {"process_resident_memory_bytes ", "wojak_journal_commit_latency_us_count ",
+                             "wojak_outbox_backlog ", "wojak_tick_age_seconds "}) {
+    EXPECT_NE(metrics->body.find(family), std::string::npos) << family;
+  }
   EXPECT_TRUE(Get("/v1/ticks")["ticks"].is_array());
 
   auto [code, out] = RunCli({"ticks", "--data", dir_.path(), "--json"});
