@@ -30,7 +30,7 @@ constexpr const char* kUsage = R"(usage: wojak <command> [flags]
   ticks     [--data DIR] [--symbols A,B] [--json]
   ticks     publish -f FILE.csv [--rate R] [--endpoint URL]
   halt | resume  [--account A | --strategy S] [--endpoint URL]
-  limits | state [--url http://127.0.0.1:8080] [--json]
+  limits | state [--url http://127.0.0.1:8081] [--json]
   replay    --data DIR [--json]
   verify    --data DIR
   config    check FILE | docs

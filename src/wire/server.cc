@@ -85,6 +85,10 @@ Status PrepareIpcPath(const std::string& path) {
 Status ConfigureSecurity(void* socket, const ZmqServerOptions& options) {
   if (options.curve_secret_key.empty()) return OkStatus();
   WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(options.curve_secret_key, "curve_secret_key"));
+  uint8_t decoded[kCurveKeyBytes];
+  const bool valid = zmq_z85_decode(decoded, options.curve_secret_key.c_str()) != nullptr;
+  ::explicit_bzero(decoded, sizeof(decoded));
+  if (!valid) return InvalidArgument("curve_secret_key is not valid Z85 (wojak keygen makes one)");
   WOJAK_RETURN_IF_ERROR(SetInt(socket, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER"));
   if (!options.curve_allowed_clients.empty()) {
     WOJAK_RETURN_IF_ERROR(zmq_util::SetString(socket, ZMQ_ZAP_DOMAIN, "wojak", "ZMQ_ZAP_DOMAIN"));
