@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "bench/e2e_bench.h"
+#include "bench/risk_bench.h"
 #include "bench/source_bench.h"
 #include "bench/ticks_bench.h"
 #include "cli/commands.h"
@@ -48,47 +49,6 @@ int BenchE2e(const Args& args) {
   options.data_dir = flags->GetOr("data", "");
   auto result = RunE2eBench(options);
   if (!result.ok()) return Fail("bench e2e", result.status().ToString());
-  std::cout << *result << "\n";
-  return 0;
-}
-
-int BenchSource(const Args& args) {
-  const std::vector<FlagSpec> specs = {
-      {"json", false, "print one JSON object (the only output format)"},
-      {"source", true, "the broker source to measure (kafka, nats, ...)"},
-      {"orders", true, "orders preloaded into the broker (default 20000)"},
-      {"accounts", true, "accounts the orders are spread over (default 64)"},
-      {"window", true, "sidecar.window: requests in flight to the engine (default 1024)"},
-      {"instruments", true, "instruments CSV (default tests/testdata/instruments.csv)"},
-      {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
-      {"data", true, "directory for the broker, engine and sidecar (default: fresh under /tmp)"},
-      {"help", false, "show this help"}};
-  auto flags = Flags::Parse(args, specs);
-  if (!flags.ok()) return UsageError("bench source", flags.status().message());
-  if (flags->Has("help")) {
-    std::cout << "usage: wojak bench source --source NAME --json [flags]\n" << FlagsUsage(specs);
-    return 0;
-  }
-  SourceBenchOptions options;
-  options.source = flags->GetOr("source", "");
-  if (options.source.empty()) return UsageError("bench source", "--source NAME is required");
-  auto orders = flags->GetInt("orders", static_cast<int64_t>(options.orders));
-  auto accounts = flags->GetInt("accounts", options.accounts);
-  auto window = flags->GetInt("window", options.window);
-  for (auto* value : {&orders, &accounts, &window}) {
-    if (!value->ok()) return UsageError("bench source", value->status().message());
-  }
-  if (*orders < 1 || *accounts < 1 || *window < 1) {
-    return UsageError("bench source", "--orders, --accounts and --window must be >= 1");
-  }
-  options.orders = static_cast<uint64_t>(*orders);
-  options.accounts = static_cast<int>(*accounts);
-  options.window = static_cast<int>(*window);
-  options.instruments_path = flags->GetOr("instruments", options.instruments_path);
-  options.freeze_path = flags->GetOr("freeze", options.freeze_path);
-  options.data_dir = flags->GetOr("data", "");
-  auto result = RunSourceBench(options);
-  if (!result.ok()) return Fail("bench source", result.status().ToString());
   std::cout << *result << "\n";
   return 0;
 }
@@ -187,11 +147,18 @@ int BenchSource(const Args& args) {
 }  // namespace
 
 int RunBench(const Args& args) {
-  if (args.empty()) return UsageError("bench", "which benchmark? e2e");
+  if (args.empty()) return UsageError("bench", "which benchmark? risk, e2e, ticks, source");
   Args rest(args.begin() + 1, args.end());
   if (args[0] == "e2e") return BenchE2e(rest);
-  if (args[0] == "ticks") return BenchTicks(rest);
+  if (args[0] == "risk") {
+    // The risk benchmark parses its own flags (argv-style, its first word being "risk").
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    return RunRiskBench(static_cast<int>(args.size()), argv.data());
+  }
   if (args[0] == "source") return BenchSource(rest);
+  if (args[0] == "ticks") return BenchTicks(rest);
   return UsageError("bench", "unknown benchmark '" + args[0] + "'");
 }
 
