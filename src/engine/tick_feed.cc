@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include <algorithm>
+#include <future>
 
 #include "common/log.h"
 #include "wire/codec.h"
@@ -131,34 +132,46 @@ StatusOr<std::unique_ptr<TickFeed>> TickFeed::Start(const TickFeedOptions& optio
     WOJAK_ASSIGN_OR_RETURN(feed->store_,
                            TickStore::OpenForWriting(TickStorePathForDataDir(data_dir)));
   }
-  feed->context_ = zmq_ctx_new();
-  if (feed->context_ == nullptr) return zmq_util::ZmqError("zmq_ctx_new");
-  feed->socket_ = zmq_socket(feed->context_, ZMQ_PULL);
-  if (feed->socket_ == nullptr) return zmq_util::ZmqError("zmq_socket(PULL)");
-  WOJAK_RETURN_IF_ERROR(
-      zmq_util::SetInt(feed->socket_, ZMQ_RCVHWM, options.receive_hwm, "ZMQ_RCVHWM"));
-  WOJAK_RETURN_IF_ERROR(zmq_util::SetInt(feed->socket_, ZMQ_LINGER, 0, "ZMQ_LINGER"));
-  if (zmq_bind(feed->socket_, feed->endpoint_.c_str()) != 0) {
-    return zmq_util::ZmqError("zmq_bind(" + feed->endpoint_ + ")");
-  }
-  // A tcp://host:0 endpoint binds a free port; report the real one.
-  char bound[256];
-  size_t bound_size = sizeof(bound);
-  if (zmq_getsockopt(feed->socket_, ZMQ_LAST_ENDPOINT, bound, &bound_size) == 0) {
-    feed->endpoint_ = bound;
-  }
+  // The socket is made on the tick thread, after it lowered its priority: ZeroMQ's I/O thread
+  // starts with the socket and inherits that niceness, so it too yields to the sequencer.
+  std::promise<Status> opened;
+  std::future<Status> result = opened.get_future();
   TickFeed* raw = feed.get();
-  feed->thread_ = std::thread([raw] { raw->Run(); });
+  feed->thread_ = std::thread([raw, opened = std::move(opened)]() mutable { raw->Run(opened); });
+  Status status = result.get();
+  if (!status.ok()) {
+    feed->thread_.join();
+    return status;
+  }
   LogInfo("tick_feed_started",
           {{"endpoint", feed->endpoint_},
            {"persist_ms", static_cast<int64_t>(options.persist_interval.count())}});
   return feed;
 }
 
-TickFeed::~TickFeed() {
-  Stop();
+TickFeed::~TickFeed() { Stop(); }
+
+Status TickFeed::OpenSocket() {
+  context_ = zmq_ctx_new();
+  if (context_ == nullptr) return zmq_util::ZmqError("zmq_ctx_new");
+  socket_ = zmq_socket(context_, ZMQ_PULL);
+  if (socket_ == nullptr) return zmq_util::ZmqError("zmq_socket(PULL)");
+  WOJAK_RETURN_IF_ERROR(zmq_util::SetInt(socket_, ZMQ_RCVHWM, options_.receive_hwm, "ZMQ_RCVHWM"));
+  WOJAK_RETURN_IF_ERROR(zmq_util::SetInt(socket_, ZMQ_LINGER, 0, "ZMQ_LINGER"));
+  if (zmq_bind(socket_, endpoint_.c_str()) != 0) {
+    return zmq_util::ZmqError("zmq_bind(" + endpoint_ + ")");
+  }
+  // A tcp://host:0 endpoint binds a free port; report the real one.
+  char bound[256];
+  size_t bound_size = sizeof(bound);
+  if (zmq_getsockopt(socket_, ZMQ_LAST_ENDPOINT, bound, &bound_size) == 0) endpoint_ = bound;
+  return OkStatus();
+}
+
+void TickFeed::CloseSocket() {
   if (socket_ != nullptr) zmq_close(socket_);
   if (context_ != nullptr) zmq_ctx_term(context_);
+  socket_ = context_ = nullptr;
 }
 
 void TickFeed::Stop() {
@@ -230,14 +243,19 @@ void TickFeed::Persist() {
   applier_.mutable_stats().persisted += rows.size();
 }
 
-void TickFeed::Run() {
+void TickFeed::Run(std::promise<Status>& opened) {
   if (options_.thread_nice > 0) {
-    // Linux applies a thread's own niceness when addressed by its thread id.
+    // Linux applies a thread's own niceness when addressed by its thread id; threads it starts
+    // afterwards inherit it.
     if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.thread_nice) !=
         0) {
       LogWarn("tick_thread_nice_failed", {{"nice", options_.thread_nice}});
     }
   }
+  Status status = OpenSocket();
+  if (!status.ok()) CloseSocket();
+  opened.set_value(status);
+  if (!status.ok()) return;
   const Nanos persist_every = options_.persist_interval.count() * kNanosPerMilli;
   Nanos next_persist = clock_.Monotonic() + persist_every;
   zmq_util::Message message;
@@ -267,6 +285,7 @@ void TickFeed::Run() {
   }
   Persist();
   Publish();
+  CloseSocket();
 }
 
 }  // namespace wojak

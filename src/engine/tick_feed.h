@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -97,7 +98,10 @@ class TickFeed {
   struct Shared;
   TickFeed(const TickFeedOptions& options, const InstrumentMaster& instruments, TickTable& table,
            const Clock& clock);
-  void Run();
+  void Run(std::promise<Status>& opened);
+  // Tick thread: creates, configures and binds the socket; closes it and its context.
+  Status OpenSocket();
+  void CloseSocket();
   void Persist();
   void Publish();
 

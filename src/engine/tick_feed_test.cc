@@ -268,6 +268,19 @@ TEST(TickFeedTest, TicksOverTheSocketReachTheTableAndTicksDb) {
   EXPECT_EQ((*rows)[0].ltp_paise, 10000 + 9999);
 }
 
+TEST(TickFeedTest, AnEndpointThatCannotBeBoundFailsStart) {
+  testing::TempDir dir;
+  InstrumentMaster master(risk_testing::TestInstruments());
+  TickTable table(64);
+  TickFeedOptions options;
+  options.persist_interval = 0ms;
+  options.endpoint = "tcp://256.1.1.1:5555";
+  auto feed = TickFeed::Start(options, dir.path(), master, table);
+  ASSERT_FALSE(feed.ok());
+  EXPECT_NE(feed.status().message().find("zmq_bind"), std::string::npos)
+      << feed.status().ToString();
+}
+
 TEST(TickFeedTest, MetricsCountTicksByOutcome) {
   testing::TempDir dir;
   InstrumentMaster master(risk_testing::TestInstruments());
