@@ -51,7 +51,8 @@ ApiClient::~ApiClient() = default;
 
 StatusOr<HttpReply> ApiClient::Request(
     std::string_view method, std::string_view target, std::string_view body,
-    std::string_view bearer, const std::vector<std::pair<std::string, std::string>>& extra_headers) {
+    std::string_view bearer,
+    const std::vector<std::pair<std::string, std::string>>& extra_headers) {
   bhttp::request<bhttp::string_body> request{
       bhttp::string_to_verb(beast::string_view(method.data(), method.size())),
       beast::string_view(target.data(), target.size()), 11};

@@ -33,10 +33,10 @@ class ApiClient {
 
   // Sends one request on the kept-alive connection (reconnecting once if the server closed it).
   // `bearer` empty: no Authorization header. `extra_headers` are added as given.
-  StatusOr<HttpReply> Request(std::string_view method, std::string_view target,
-                              std::string_view body = {}, std::string_view bearer = {},
-                              const std::vector<std::pair<std::string, std::string>>&
-                                  extra_headers = {});
+  StatusOr<HttpReply> Request(
+      std::string_view method, std::string_view target, std::string_view body = {},
+      std::string_view bearer = {},
+      const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
   StatusOr<HttpReply> Get(std::string_view target, std::string_view bearer = {}) {
     return Request("GET", target, {}, bearer);
   }

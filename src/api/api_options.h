@@ -15,7 +15,8 @@ namespace wojak::api {
 struct ApiOptions {
   bool enabled = true;
   // HOST:PORT on which the API listens. Port 0 picks a free one (logged as api_listening).
-  std::string listen = "127.0.0.1:8080";
+  // Not 8080: that is the HTTP source's default, and both often run on one host.
+  std::string listen = "127.0.0.1:8081";
   int threads = 2;
   // Bearer tokens. Without read_token the read endpoints are open (the default listen address is
   // loopback); without admin_token the admin endpoints answer 403. rms_token may only post

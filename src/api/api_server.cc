@@ -54,10 +54,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(options_.max_header_bytes));
     parser_->body_limit(options_.max_body_bytes);
     stream_.expires_after(options_.idle_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -70,8 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
                                  std::to_string(options_.max_body_bytes) + ")");
     }
     if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
-      auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(
-          bhttp::status::continue_, header.version());
+      auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                          header.version());
       bhttp::async_write(stream_, *interim,
                          [self = shared_from_this(), interim](beast::error_code write_ec, size_t) {
                            if (write_ec) return self->Close();
@@ -83,10 +82,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -105,7 +103,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnReadError(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      return RespondAndClose(413, "PAYLOAD_TOO_LARGE", "request body larger than api.max_body_bytes");
+      return RespondAndClose(413, "PAYLOAD_TOO_LARGE",
+                             "request body larger than api.max_body_bytes");
     }
     if (ec == bhttp::error::header_limit) {
       return RespondAndClose(431, "HEADERS_TOO_LARGE",
@@ -125,10 +124,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(HttpResponse&& response) {
     response_ = std::move(response);
     stream_.expires_after(options_.idle_timeout);
-    bhttp::async_write(stream_, *response_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                         self->OnWrite(ec);
-                       });
+    bhttp::async_write(
+        stream_, *response_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(beast::error_code ec) {
@@ -205,23 +203,20 @@ class ApiServer::Impl {
 
  private:
   void Accept() {
-    acceptor_.async_accept(net::make_strand(io_context_),
-                           [this](beast::error_code ec, tcp::socket socket) {
-                             if (ec) {
-                               if (ec == net::error::operation_aborted) return;
-                               LogWarn("api_accept_failed", {{"error", ec.message()}});
-                             } else if (connections_.load(std::memory_order_relaxed) >=
-                                        options_.max_connections) {
-                               beast::error_code ignored;
-                               socket.close(ignored);
-                             } else {
-                               connections_.fetch_add(1, std::memory_order_relaxed);
-                               std::make_shared<Session>(std::move(socket), *router_, options_,
-                                                         connections_)
-                                   ->Start();
-                             }
-                             if (acceptor_.is_open()) Accept();
-                           });
+    acceptor_.async_accept(
+        net::make_strand(io_context_), [this](beast::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == net::error::operation_aborted) return;
+            LogWarn("api_accept_failed", {{"error", ec.message()}});
+          } else if (connections_.load(std::memory_order_relaxed) >= options_.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);
+          } else {
+            connections_.fetch_add(1, std::memory_order_relaxed);
+            std::make_shared<Session>(std::move(socket), *router_, options_, connections_)->Start();
+          }
+          if (acceptor_.is_open()) Accept();
+        });
   }
 
   // Sessions reference options_, router_ and connections_ until the I/O context that owns them

@@ -5,9 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/api_client.h"
 #include "common/env.h"
@@ -78,9 +77,9 @@ class ApiServerTest : public ::testing::Test {
     // Copies, so reload tests can break and mend them.
     testing::WriteFile(dir_.File("instruments.csv"),
                        testing::ReadFile(testing::SourceDir() + "/tests/testdata/instruments.csv"));
-    testing::WriteFile(dir_.File("freeze.csv"),
-                       testing::ReadFile(testing::SourceDir() +
-                                         "/tests/testdata/freeze_limits.csv"));
+    testing::WriteFile(
+        dir_.File("freeze.csv"),
+        testing::ReadFile(testing::SourceDir() + "/tests/testdata/freeze_limits.csv"));
     auto config = ConfigDocument::Parse(kConfig);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     config_ = std::move(config).value();
@@ -216,8 +215,7 @@ TEST_F(ApiServerTest, WrongMethodIsMethodNotAllowedWithAllow) {
 }
 
 TEST_F(ApiServerTest, BodyAboveTheLimitIsPayloadTooLarge) {
-  auto [status, body] =
-      Call("POST", "/v1/admin/halt", std::string(4096, ' ') + "{}", kAdminToken);
+  auto [status, body] = Call("POST", "/v1/admin/halt", std::string(4096, ' ') + "{}", kAdminToken);
   EXPECT_EQ(status, 413);
   EXPECT_EQ(body["error"]["code"], "PAYLOAD_TOO_LARGE");
 }
@@ -261,8 +259,7 @@ TEST_F(ApiServerTest, ReadTokenGuardsReadsWhenConfigured) {
   EXPECT_EQ(client.Get("/v1/state", "read-token-1234")->status, 200);
   EXPECT_EQ(client.Get("/v1/state", kAdminToken)->status, 200);
   EXPECT_EQ(client.Get("/healthz")->status, 200);
-  EXPECT_EQ(client.Post("/v1/admin/halt", R"({"scope":"global"})", "read-token-1234")->status,
-            403);
+  EXPECT_EQ(client.Post("/v1/admin/halt", R"({"scope":"global"})", "read-token-1234")->status, 403);
 }
 
 TEST_F(ApiServerTest, MalformedQueriesAreBadRequests) {
@@ -387,10 +384,9 @@ TEST_F(ApiServerTest, HaltAccountCancelsItsOpenOrdersAndBlocksNewOnes) {
   EXPECT_EQ(state["trading"]["accounts"]["ACC1"], "HALTED");
   EXPECT_EQ(state["trading"]["global"], "ACTIVE");
 
-  ASSERT_EQ(Call("POST", "/v1/admin/resume", R"({"scope":"account","target":"ACC1"})",
-                 kAdminToken)
-                .first,
-            200);
+  ASSERT_EQ(
+      Call("POST", "/v1/admin/resume", R"({"scope":"account","target":"ACC1"})", kAdminToken).first,
+      200);
   EXPECT_EQ(Submit(Order("after-resume", "ACC1")).kind, DecisionKind::kAccepted);
   EXPECT_TRUE(Call("GET", "/v1/state").second["trading"]["accounts"].empty());
 }
@@ -418,8 +414,9 @@ TEST_F(ApiServerTest, AdminBodiesAreValidated) {
 
 TEST_F(ApiServerTest, ReloadWithABadInstrumentsFileChangesNothing) {
   const std::string limits_before = Call("GET", "/v1/limits").second.dump();
-  testing::WriteFile(dir_.File("instruments.csv"),
-                     testing::ReadFile(testing::SourceDir() + "/tests/testdata/bad_instruments.csv"));
+  testing::WriteFile(
+      dir_.File("instruments.csv"),
+      testing::ReadFile(testing::SourceDir() + "/tests/testdata/bad_instruments.csv"));
   auto [status, body] = Call("POST", "/v1/admin/reload", "", kAdminToken);
   EXPECT_EQ(status, 422) << body.dump();
   EXPECT_NE(body["error"]["message"].get<std::string>().find("instruments"), std::string::npos);
@@ -496,8 +493,7 @@ TEST_F(ApiServerTest, VerdictRejectsWithTheRmsReason) {
 }
 
 TEST_F(ApiServerTest, VerdictErrors) {
-  EXPECT_EQ(Call("POST", "/v1/escalations/W-000000999999/verdict", R"({"approve":true})",
-                 kRmsToken)
+  EXPECT_EQ(Call("POST", "/v1/escalations/W-000000999999/verdict", R"({"approve":true})", kRmsToken)
                 .first,
             404);
   EXPECT_EQ(Call("POST", "/v1/escalations/W-1/verdict", R"({"approve":"yes"})", kRmsToken).first,

@@ -20,24 +20,23 @@ StatusOr<Decision> EngineRequester::Call(const Request& request) {
     client_ = std::move(client).value();
   }
   WOJAK_ASSIGN_OR_RETURN(uint64_t request_id, client_->Send(request));
-  const Nanos deadline =
-      RealClock::Instance().Monotonic() +
-      std::chrono::duration_cast<std::chrono::nanoseconds>(timeout_).count();
+  const Nanos deadline = RealClock::Instance().Monotonic() +
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(timeout_).count();
   while (true) {
     const Nanos left = deadline - RealClock::Instance().Monotonic();
     if (left <= 0) break;
-    auto replies = client_->Poll(std::chrono::milliseconds(std::max<Nanos>(left / kNanosPerMilli, 1)));
+    auto replies =
+        client_->Poll(std::chrono::milliseconds(std::max<Nanos>(left / kNanosPerMilli, 1)));
     if (!replies.ok()) return replies.status();
     for (Reply& reply : *replies) {
       if (reply.request_id != request_id) continue;  // a late reply to an abandoned request
-      if (!reply.error.empty()) return Internal("the engine could not decode the request: " +
-                                                reply.error);
+      if (!reply.error.empty())
+        return Internal("the engine could not decode the request: " + reply.error);
       return std::move(reply.decision);
     }
   }
   client_->Abandon(request_id);
-  return Unavailable("no reply from the engine within " + std::to_string(timeout_.count()) +
-                     " ms");
+  return Unavailable("no reply from the engine within " + std::to_string(timeout_.count()) + " ms");
 }
 
 }  // namespace wojak::api

@@ -113,39 +113,38 @@ json RiskConfigJson(const RiskConfig& c) {
   for (const auto& [name, limits] : c.accounts) accounts[name] = AccountLimitsJson(limits);
   json strategies = json::object();
   for (const auto& [name, limits] : c.strategies) strategies[name] = StrategyLimitsJson(limits);
-  return {
-      {"rules", std::move(rules)},
-      {"account_defaults", AccountLimitsJson(c.account_defaults)},
-      {"accounts", std::move(accounts)},
-      {"strategy_defaults", StrategyLimitsJson(c.strategy_defaults)},
-      {"strategies", std::move(strategies)},
-      {"price_bands",
-       {{"option_threshold", c.bands.option_threshold.ToString()},
-        {"option_absolute", c.bands.option_absolute.ToString()},
-        {"option_percent", Percent(c.bands.option_basis_points)},
-        {"future_percent", Percent(c.bands.future_basis_points)}}},
-      {"market_protection",
-       {{"option_percent", Percent(c.option_market_protection_basis_points)},
-        {"future_percent", Percent(c.future_market_protection_basis_points)}}},
-      {"reject_without_freeze_limit", c.reject_without_freeze_limit},
-      {"daily_loss_state", std::string(TradingStateName(c.daily_loss_state))},
-      {"escalation",
-       {{"days_to_expiry_above", CountLimit(c.escalate_days_to_expiry_above)},
-        {"in_the_money_percent", c.escalate_in_the_money_basis_points
-                                     ? json(Percent(*c.escalate_in_the_money_basis_points))
-                                     : json(nullptr)},
-        {"when_moneyness_unknown", c.escalate_when_moneyness_unknown},
-        {"local_strategies", c.local_strategies},
-        {"notional_above", MoneyLimit(c.escalate_notional_above)}}},
-      {"session",
-       {{"enforce", c.session.enforce},
-        {"open", TimeOfDay(c.session.open)},
-        {"close", TimeOfDay(c.session.close)},
-        {"holidays", Dates(c.session.holidays)},
-        {"special_trading_days", Dates(c.session.special_trading_days)}}},
-      {"reference_price",
-       {{"max_age_ms", c.reference_price.max_age / kNanosPerMilli},
-        {"fallback_to_master", c.reference_price.fallback_to_master}}}};
+  return {{"rules", std::move(rules)},
+          {"account_defaults", AccountLimitsJson(c.account_defaults)},
+          {"accounts", std::move(accounts)},
+          {"strategy_defaults", StrategyLimitsJson(c.strategy_defaults)},
+          {"strategies", std::move(strategies)},
+          {"price_bands",
+           {{"option_threshold", c.bands.option_threshold.ToString()},
+            {"option_absolute", c.bands.option_absolute.ToString()},
+            {"option_percent", Percent(c.bands.option_basis_points)},
+            {"future_percent", Percent(c.bands.future_basis_points)}}},
+          {"market_protection",
+           {{"option_percent", Percent(c.option_market_protection_basis_points)},
+            {"future_percent", Percent(c.future_market_protection_basis_points)}}},
+          {"reject_without_freeze_limit", c.reject_without_freeze_limit},
+          {"daily_loss_state", std::string(TradingStateName(c.daily_loss_state))},
+          {"escalation",
+           {{"days_to_expiry_above", CountLimit(c.escalate_days_to_expiry_above)},
+            {"in_the_money_percent", c.escalate_in_the_money_basis_points
+                                         ? json(Percent(*c.escalate_in_the_money_basis_points))
+                                         : json(nullptr)},
+            {"when_moneyness_unknown", c.escalate_when_moneyness_unknown},
+            {"local_strategies", c.local_strategies},
+            {"notional_above", MoneyLimit(c.escalate_notional_above)}}},
+          {"session",
+           {{"enforce", c.session.enforce},
+            {"open", TimeOfDay(c.session.open)},
+            {"close", TimeOfDay(c.session.close)},
+            {"holidays", Dates(c.session.holidays)},
+            {"special_trading_days", Dates(c.session.special_trading_days)}}},
+          {"reference_price",
+           {{"max_age_ms", c.reference_price.max_age / kNanosPerMilli},
+            {"fallback_to_master", c.reference_price.fallback_to_master}}}};
 }
 
 json EngineStatusJson(const EngineStatus& s) {

@@ -38,8 +38,8 @@ RateLimiter::Bucket& RateLimiter::Refilled(const std::string& client, Nanos now)
 void RateLimiter::ForgetIdle(Nanos now) {
   for (auto it = buckets_.begin(); it != buckets_.end();) {
     const Nanos idle = now - it->second.last_refill;
-    const bool full_again = idle / 1000 * per_second_ / 1000 + it->second.tokens_millis >=
-                            burst_ * 1000;
+    const bool full_again =
+        idle / 1000 * per_second_ / 1000 + it->second.tokens_millis >= burst_ * 1000;
     it = full_again ? buckets_.erase(it) : std::next(it);
   }
 }

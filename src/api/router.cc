@@ -136,9 +136,9 @@ std::optional<ApiResponse> CheckKeys(const std::map<std::string, std::string>& q
     if (known) continue;
     std::string names;
     for (std::string_view name : allowed) names += (names.empty() ? "" : ", ") + std::string(name);
-    return BadRequest("unknown query parameter '" + key + "'" +
-                      (names.empty() ? std::string(" (this endpoint takes none)")
-                                     : " (allowed: " + names + ")"));
+    return BadRequest(
+        "unknown query parameter '" + key + "'" +
+        (names.empty() ? std::string(" (this endpoint takes none)") : " (allowed: " + names + ")"));
   }
   return std::nullopt;
 }
@@ -152,7 +152,8 @@ std::variant<Page, ApiResponse> ParsePage(const std::map<std::string, std::strin
   Page page;
   if (auto it = query.find("since_seq"); it != query.end()) {
     auto value = ParseUnsigned(it->second);
-    if (!value) return BadRequest("since_seq must be a non-negative integer, got '" + it->second + "'");
+    if (!value)
+      return BadRequest("since_seq must be a non-negative integer, got '" + it->second + "'");
     page.since_seq = *value;
   }
   if (auto it = query.find("limit"); it != query.end()) {
@@ -294,11 +295,10 @@ ApiResponse ApiRouter::Dispatch(const Route& route, const std::vector<std::strin
     // Before authentication, so guessing tokens is throttled too.
     if (!rate_limiter_.Allow(request.client)) {
       const int64_t wait_ms = rate_limiter_.RetryAfterMillis(request.client);
-      ApiResponse response = ErrorResponse(429, "RATE_LIMITED", "too many requests from " +
-                                                                    request.client +
-                                                                    "; slow down");
-      response.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(
-                                                       1, (wait_ms + 999) / 1000)));
+      ApiResponse response = ErrorResponse(
+          429, "RATE_LIMITED", "too many requests from " + request.client + "; slow down");
+      response.headers.emplace_back("Retry-After",
+                                    std::to_string(std::max<int64_t>(1, (wait_ms + 999) / 1000)));
       return response;
     }
     const AuthResult auth = auth_.Authenticate(request.authorization);
@@ -481,8 +481,9 @@ ApiResponse ApiRouter::CallEngine(const Request& request, std::optional<Decision
   if (reply->kind == DecisionKind::kRetry) {
     ApiResponse response = JsonResponse(503, json{{"error",
                                                    {{"code", "UNAVAILABLE"},
-                                                    {"message", "the engine could not decide now; "
-                                                                "send the request again"}}},
+                                                    {"message",
+                                                     "the engine could not decide now; "
+                                                     "send the request again"}}},
                                                   {"decision", DecisionToJsonValue(*reply)}});
     response.headers.emplace_back(
         "Retry-After", std::to_string(std::max<uint32_t>(1, (reply->retry_after_ms + 999) / 1000)));
@@ -538,9 +539,10 @@ ApiResponse ApiRouter::Admin(AdminAction action, const ApiRequest& request) {
     return Unprocessable(message);
   }
   const std::string action_name = action == AdminAction::kHalt ? "halt" : "resume";
-  LogInfo("api_admin_request",
-          {{"action", action_name}, {"scope", scope}, {"target", admin.target},
-           {"client", request.client}});
+  LogInfo("api_admin_request", {{"action", action_name},
+                                {"scope", scope},
+                                {"target", admin.target},
+                                {"client", request.client}});
   std::optional<Decision> decision;
   ApiResponse failed = CallEngine(admin, decision);
   if (!decision) return failed;
@@ -595,9 +597,8 @@ ApiResponse ApiRouter::Verdict(const std::string& order_id, const ApiRequest& re
     for (const std::string& problem : problems) message += (message.empty() ? "" : "; ") + problem;
     return Unprocessable(message);
   }
-  LogInfo("api_verdict", {{"order_id", order_id},
-                          {"approve", verdict.approve},
-                          {"client", request.client}});
+  LogInfo("api_verdict",
+          {{"order_id", order_id}, {"approve", verdict.approve}, {"client", request.client}});
   std::optional<Decision> decision;
   ApiResponse failed = CallEngine(verdict, decision);
   if (!decision) return failed;

@@ -54,8 +54,7 @@ class ApiRouter {
   // `ticks_path` (opened once the engine has written it), state from `engine`'s thread-safe
   // views, and halt/resume/verdicts go through `requester` to the engine's sequencer.
   ApiRouter(const ApiOptions& options, Engine& engine, std::unique_ptr<JournalQuery> orders,
-            std::string ticks_path, std::unique_ptr<EngineRequester> requester,
-            const Clock& clock);
+            std::string ticks_path, std::unique_ptr<EngineRequester> requester, const Clock& clock);
   ~ApiRouter();
 
   // Thread-safe.

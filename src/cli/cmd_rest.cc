@@ -12,7 +12,7 @@ namespace wojak::cli {
 int RunRestQuery(const std::string& what, const Args& args) {
   const std::vector<FlagSpec> specs = {
       {"url", true,
-       "the engine's API (default http://127.0.0.1:8080); token from $WOJAK_API_TOKEN"},
+       "the engine's API (default http://127.0.0.1:8081); token from $WOJAK_API_TOKEN"},
       {"json", false, "compact JSON on one line instead of indented"},
       {"help", false, "show this help"}};
   auto flags = Flags::Parse(args, specs);
@@ -21,7 +21,7 @@ int RunRestQuery(const std::string& what, const Args& args) {
     std::cout << "usage: wojak " << what << " [flags]\n" << FlagsUsage(specs);
     return 0;
   }
-  auto host_port = api::ParseHttpUrl(flags->GetOr("url", "http://127.0.0.1:8080"));
+  auto host_port = api::ParseHttpUrl(flags->GetOr("url", "http://127.0.0.1:8081"));
   if (!host_port.ok()) return UsageError(what, host_port.status().message());
   const char* token = std::getenv("WOJAK_API_TOKEN");
   api::ApiClient client(host_port->first, host_port->second, std::chrono::seconds(10));

@@ -63,10 +63,10 @@ class ApiProcessTest : public ::testing::Test {
     port_ = testing::FreeLoopbackPort();
     // The tick feed and the outbox relay run too, so their metrics are served; nothing listens
     // at the webhook, so outbox rows simply wait.
-    testing::WriteFile(dir_.File("wojak.yaml"),
-                       std::string(kConfig) + "ticks:\n  enabled: true\noutbox:\n  enabled: true\n" +
-                           "  url: http://127.0.0.1:" +
-                           std::to_string(testing::FreeLoopbackPort()) + "/hook\n");
+    testing::WriteFile(
+        dir_.File("wojak.yaml"),
+        std::string(kConfig) + "ticks:\n  enabled: true\noutbox:\n  enabled: true\n" +
+            "  url: http://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()) + "/hook\n");
   }
 
   std::string endpoint() const { return "ipc://" + dir_.File("engine.sock"); }
@@ -74,14 +74,15 @@ class ApiProcessTest : public ::testing::Test {
 
   void StartEngine() {
     const std::string log = dir_.File("engine-" + std::to_string(++starts_) + ".log");
-    engine_ = ChildProcess::Start(
-        {testing::WojakBinary(), "engine", "--config", dir_.File("wojak.yaml"), "--data",
-         dir_.path(), "--endpoint", endpoint(), "--instruments",
-         testing::SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
-         testing::SourceDir() + "/tests/testdata/freeze_limits.csv", "--api",
-         "127.0.0.1:" + std::to_string(port_)},
-        log, {std::string("WOJAK_API_ADMIN_TOKEN=") + kAdminToken,
-              "WOJAK_OUTBOX_SECRET=outbox-signing-secret"});
+    engine_ =
+        ChildProcess::Start({testing::WojakBinary(), "engine", "--config", dir_.File("wojak.yaml"),
+                             "--data", dir_.path(), "--endpoint", endpoint(), "--instruments",
+                             testing::SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
+                             testing::SourceDir() + "/tests/testdata/freeze_limits.csv", "--api",
+                             "127.0.0.1:" + std::to_string(port_)},
+                            log,
+                            {std::string("WOJAK_API_ADMIN_TOKEN=") + kAdminToken,
+                             "WOJAK_OUTBOX_SECRET=outbox-signing-secret"});
     ASSERT_TRUE(testing::WaitUntil(
         [&] {
           return testing::ReadFile(log).find("api_listening") != std::string::npos ||
@@ -158,8 +159,8 @@ TEST_F(ApiProcessTest, HaltOverRestCancelsOpenOrdersBlocksNewOnesAndSurvivesRest
   ASSERT_EQ(acc2.kind, DecisionKind::kAccepted);
   ASSERT_EQ(Get("/v1/orders?account=ACC1&status=SENT")["orders"].size(), 3u);
 
-  auto halted = client_->Post("/v1/admin/halt", R"({"scope":"account","target":"ACC1"})",
-                              kAdminToken);
+  auto halted =
+      client_->Post("/v1/admin/halt", R"({"scope":"account","target":"ACC1"})", kAdminToken);
   ASSERT_TRUE(halted.ok());
   ASSERT_EQ(halted->status, 200) << halted->body;
 
@@ -224,8 +225,9 @@ TEST_F(ApiProcessTest, ProbesMetricsAndTicksAreServed) {
   EXPECT_NE(metrics->body.find("wojak_decisions_total{request=\"order\",decision=\"ACCEPTED\"} 1"),
             std::string::npos)
       << metrics->body;
-  for (const char* family : {"process_resident_memory_bytes ", "wojak_journal_commit_latency_us_count ",
-                             "wojak_outbox_backlog ", "wojak_tick_age_seconds "}) {
+  for (const char* family :
+       {"process_resident_memory_bytes ", "wojak_journal_commit_latency_us_count ",
+        "wojak_outbox_backlog ", "wojak_tick_age_seconds "}) {
     EXPECT_NE(metrics->body.find(family), std::string::npos) << family;
   }
   EXPECT_TRUE(Get("/v1/ticks")["ticks"].is_array());
