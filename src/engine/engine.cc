@@ -79,6 +79,11 @@ EngineOptions ReadEngineOptions(ConfigSection engine) {
                                     "SIGTERM: longest wait for the last batch before exit.");
   o.verify_on_open = engine.Bool("verify_on_open", o.verify_on_open,
                                  "Check the whole journal hash chain before starting.");
+  o.journal_cache_mb = engine.Int(
+      "journal_cache_mb", o.journal_cache_mb,
+      "SQLite page cache of the journal writer, in MiB. The writer appends and updates recent "
+      "orders, so a small cache suffices; it counts fully against the engine's RSS.",
+      1, 4096);
   return o;
 }
 
@@ -194,6 +199,7 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   JournalOptions journal_options;
   journal_options.path = JournalPathForDataDir(options.data_dir);
   journal_options.verify_on_open = options.verify_on_open;
+  journal_options.tuning.cache_size_kib = static_cast<int>(options.journal_cache_mb * 1024);
   journal_options.vfs = options.journal_vfs;
   WOJAK_ASSIGN_OR_RETURN(journal_, SqliteJournal::Open(journal_options));
 

@@ -89,7 +89,8 @@ OrderRow ToOrderRow(const OrderRecord& r) {
   if (r.request.trigger_price) row.trigger_price_paise = r.request.trigger_price->value();
   row.average_price_paise = r.filled_quantity > 0 ? r.fill_value.value() / r.filled_quantity : 0;
   row.status = std::string(OrderStateName(r.state));
-  row.decision_json = DecisionToJson(r.decision);
+  // The first decision is written with the row that creates the order and never changes.
+  if (r.last_seq == r.seq) row.decision_json = DecisionToJson(r.decision);
   row.created_ns = r.created_ns;
   row.updated_ns = r.updated_ns;
   return row;

@@ -52,7 +52,7 @@ struct OrderRow {
   std::optional<int64_t> price_paise, trigger_price_paise;
   int64_t average_price_paise = 0;
   std::string status;        // OrderStateName
-  std::string decision_json;  // the decision as clients saw it
+  std::string decision_json;  // the decision as clients saw it; empty on updates = unchanged
   Nanos created_ns = 0, updated_ns = 0;
 };
 struct TradeRow {

@@ -138,6 +138,23 @@ TEST_F(JournalQueryTest, SeesAnOrderUpdatedByALaterBatch) {
   EXPECT_EQ(OrderIds(query_->ListOrders({.status = "FILLED"})), std::vector<std::string>{"W-1"});
 }
 
+TEST_F(JournalQueryTest, AnUpdateWithoutDecisionKeepsTheFirstDecision) {
+  const std::string first = SampleOrder(1, "ACC1", "ACCEPTED").decision_json;
+  ASSERT_FALSE(first.empty());
+  std::vector<Entry> entries = SampleEntries(9, 1);
+  OrderRow filled = SampleOrder(1, "ACC1", "FILLED");
+  filled.last_seq = 9;
+  filled.decision_json.clear();
+  ProjectionBatch projections;
+  projections.orders = {filled};
+  ASSERT_TRUE(journal_->AppendBatch(entries, projections).ok());
+
+  auto order = query_->GetOrder("W-1");
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->status, "FILLED");
+  EXPECT_EQ(order->decision_json, first);
+}
+
 TEST_F(JournalQueryTest, FiltersTradesByAccountAndOrder) {
   auto by_account = query_->ListTrades({.account = "ACC2"});
   ASSERT_TRUE(by_account.ok());

@@ -261,7 +261,10 @@ struct SqliteJournal::WriteStatements {
             "filled_quantity=excluded.filled_quantity, price_paise=excluded.price_paise, "
             "trigger_price_paise=excluded.trigger_price_paise, "
             "average_price_paise=excluded.average_price_paise, status=excluded.status, "
-            "decision_json=excluded.decision_json, created_ns=excluded.created_ns, "
+            // An order's first decision never changes: updates leave decision_json empty so the
+            // engine does not serialise it again on every fill.
+            "decision_json=CASE WHEN excluded.decision_json = '' THEN orders.decision_json "
+            "ELSE excluded.decision_json END, created_ns=excluded.created_ns, "
             "updated_ns=excluded.updated_ns"));
     WOJAK_ASSIGN_OR_RETURN(
         statements->insert_trade,
