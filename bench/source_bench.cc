@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "wojak/client.h"
+
 namespace wojak {
 namespace {
 
@@ -177,13 +179,22 @@ StatusOr<std::string> RunSourceBench(const SourceBenchOptions& options) {
                       run.directory, "--endpoint", endpoint, "--instruments",
                       options.instruments_path, "--freeze", options.freeze_path},
                      run.directory + "/engine.log");
+  // The engine logs at warn (engine_ready is info): it is ready when it answers a ping.
   const Steady::time_point engine_deadline = Steady::now() + std::chrono::seconds(60);
-  while (ReadText(run.directory + "/engine.log").find("engine_ready") == std::string::npos) {
+  ClientOptions client_options;
+  client_options.endpoint = endpoint;
+  client_options.connect_timeout = milliseconds(500);
+  for (bool ready = false; !ready;) {
     if (Exited(run.engine)) run.engine = -1;  // reaped: nothing left to stop
     if (run.engine < 0 || Steady::now() > engine_deadline) {
       return Unavailable("engine did not start: " + ReadText(run.directory + "/engine.log"));
     }
-    std::this_thread::sleep_for(milliseconds(20));
+    auto client = EngineClient::Connect(client_options);
+    if (client.ok() && (*client)->Send(PingRequest{}).ok()) {
+      auto replies = (*client)->Poll(milliseconds(200));
+      ready = replies.ok() && !replies->empty();
+    }
+    if (!ready) std::this_thread::sleep_for(milliseconds(50));
   }
 
   std::ofstream(run.directory + "/sidecar.yaml")
