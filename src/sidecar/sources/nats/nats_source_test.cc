@@ -269,5 +269,46 @@ TEST_F(NatsSourceTest, WarnsLoudlyWhenTheStreamKeepsOrdersInMemory) {
   EXPECT_NE(log.find("nats_stream_not_replicated"), std::string::npos) << log;
 }
 
+// A CA and a server certificate for 127.0.0.1, made with the openssl CLI.
+void MakeCertificates(const std::filesystem::path& directory) {
+  const std::string d = directory.string();
+  const std::string commands =
+      "cd '" + d + "' && " +
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
+      "-subj /CN=wojak-test-ca && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=127.0.0.1 "
+      "&& printf 'subjectAltName=IP:127.0.0.1,DNS:localhost' > san.cnf && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+      "-days 1 -extfile san.cnf";
+  ASSERT_EQ(std::system((commands + " > openssl.log 2>&1").c_str()), 0)
+      << wojak::testing::ReadFile(d + "/openssl.log");
+}
+
+TEST_F(NatsSourceTest, ConnectsOverTlsTrustingOnlyTheConfiguredCa) {
+  const std::filesystem::path tls_directory = directory_ / "tls";
+  std::filesystem::create_directories(tls_directory);
+  MakeCertificates(tls_directory);
+  auto tls_server =
+      NatsServerProcess::Start((directory_ / "tls-server").string(),
+                               {"--tls", "--tlscert", (tls_directory / "server.pem").string(),
+                                "--tlskey", (tls_directory / "server.key").string()});
+  ASSERT_TRUE(tls_server.ok()) << tls_server.status().ToString();
+  NatsSourceOptions options = Options();
+  options.connection.servers = {(*tls_server)->url()};
+  options.create_stream = true;   // the plain-text test helpers cannot reach this server
+  options.connection.tls = true;  // with the system's CAs only
+
+  NatsSource untrusting(options, registry_);
+  EXPECT_FALSE(untrusting.Start().ok()) << "a certificate from an unknown CA must be refused";
+
+  options.connection.tls_ca_file = (tls_directory / "ca.pem").string();
+  auto source = StartSource(options);
+  NatsPublisher publisher(NatsConnection::Connect(options.connection).value());
+  ASSERT_TRUE(publisher.Publish({"orders.ACC1", R"({"account":"ACC1"})", {}, ""}, 5s).ok());
+  std::vector<Message> messages = PollFor(*source, 1);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_TRUE(source->Ack(messages[0], Accepted("ACC1")).ok());
+}
+
 }  // namespace
 }  // namespace wojak::sidecar::nats

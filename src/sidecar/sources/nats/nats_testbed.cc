@@ -48,6 +48,11 @@ bool JetStreamReady(const std::string& url) {
   return true;
 }
 
+std::string ReadLog(const std::string& path) {
+  std::ifstream file(path);
+  return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+}
+
 bool Exited(pid_t pid) {
   int status = 0;
   return waitpid(pid, &status, WNOHANG) == pid;
@@ -107,21 +112,25 @@ StatusOr<std::unique_ptr<NatsServerProcess>> NatsServerProcess::Spawn(
 }
 
 StatusOr<std::unique_ptr<NatsServerProcess>> NatsServerProcess::Start(
-    const std::string& directory) {
+    const std::string& directory, const std::vector<std::string>& extra_arguments) {
   std::filesystem::create_directories(directory);
   const int port = FreeLoopbackPort();
-  WOJAK_ASSIGN_OR_RETURN(std::unique_ptr<NatsServerProcess> server,
-                         Spawn({"nats-server", "-a", "127.0.0.1", "-p", std::to_string(port), "-js",
-                                "-sd", directory + "/jetstream"},
-                               directory + "/nats-server.log", port));
+  std::vector<std::string> argv = {
+      "nats-server",        "-a",  "127.0.0.1", "-p",
+      std::to_string(port), "-js", "-sd",       directory + "/jetstream"};
+  argv.insert(argv.end(), extra_arguments.begin(), extra_arguments.end());
+  const std::string log_path = directory + "/nats-server.log";
+  WOJAK_ASSIGN_OR_RETURN(std::unique_ptr<NatsServerProcess> server, Spawn(argv, log_path, port));
+  // A single node has JetStream before it says it is ready (this also works when it requires
+  // TLS, which a plain probe connection could not pass).
   const Steady::time_point deadline = Steady::now() + kReadyTimeout;
-  while (!JetStreamReady(server->url())) {
+  while (ReadLog(log_path).find("Server is ready") == std::string::npos) {
     if (Exited(server->pid_)) {
       server->pid_ = -1;
-      return Unavailable("nats-server exited; see " + directory + "/nats-server.log");
+      return Unavailable("nats-server exited: " + ReadLog(log_path));
     }
     if (Steady::now() > deadline) return DeadlineExceeded("nats-server not ready");
-    std::this_thread::sleep_for(milliseconds(20));
+    std::this_thread::sleep_for(milliseconds(10));
   }
   return server;
 }

@@ -21,8 +21,10 @@ namespace wojak::sidecar::nats {
 // nats-server -js on 127.0.0.1 (one node, or one node of a cluster). The destructor stops it.
 class NatsServerProcess {
  public:
-  // A single node storing JetStream data under `directory`.
-  static StatusOr<std::unique_ptr<NatsServerProcess>> Start(const std::string& directory);
+  // A single node storing JetStream data under `directory`; `extra_arguments` go to nats-server
+  // (e.g. --tls --tlscert F --tlskey F).
+  static StatusOr<std::unique_ptr<NatsServerProcess>> Start(
+      const std::string& directory, const std::vector<std::string>& extra_arguments = {});
   // A cluster of `nodes` (>= 3 for R3 streams) under `directory`/node-<i>; ready when every node
   // accepts connections and JetStream has a meta leader.
   static StatusOr<std::vector<std::unique_ptr<NatsServerProcess>>> StartCluster(
