@@ -2,6 +2,8 @@
 // persistence file, stopped by PID) and a test client that subscribes and collects messages.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <map>
 #include <memory>
@@ -26,6 +28,9 @@ class MosquittoBroker {
     Stop();
     Start();
   }
+  // SIGSTOP / SIGCONT: a broker that holds its connections but answers nothing.
+  void Pause() { process_.Signal(SIGSTOP); }
+  void Resume() { process_.Signal(SIGCONT); }
   int port() const { return port_; }
   sidecar::mqtt::MqttClientOptions ClientOptions(const std::string& client_id,
                                                  sidecar::mqtt::MqttVersion version =

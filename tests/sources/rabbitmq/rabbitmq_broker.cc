@@ -2,6 +2,7 @@
 #include "rabbitmq_broker.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -83,6 +84,16 @@ void RabbitBroker::Restart() {
 }
 
 void RabbitBroker::Start() { Run("start"); }
+
+void RabbitBroker::Pause() {
+  const pid_t pid = std::stoi(ReadFile(dir_ + "/rabbit.pid"));
+  ::kill(pid, SIGSTOP);
+}
+
+void RabbitBroker::Resume() {
+  const pid_t pid = std::stoi(ReadFile(dir_ + "/rabbit.pid"));
+  ::kill(pid, SIGCONT);
+}
 
 void RabbitBroker::Stop() { Run("stop"); }
 

@@ -30,6 +30,9 @@ class RabbitBroker {
   void Restart();
   void Stop();
   void Start();  // after Stop(): same ports and data
+  // SIGSTOP / SIGCONT the Erlang VM: a broker that holds its connections but answers nothing.
+  void Pause();
+  void Resume();
   // rabbitmqctl ARGS; returns its output (stdout + stderr).
   std::string Ctl(const std::vector<std::string>& args) const;
   // Ready and unacknowledged counts of a queue (rabbitmqctl list_queues); nullopt if absent.

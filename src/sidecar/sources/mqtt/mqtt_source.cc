@@ -576,6 +576,10 @@ Status MqttSource::Ack(const Message& message, const Decision& decision) {
 Status MqttSource::Nack(const Message& message, milliseconds delay) {
   std::shared_ptr<Inbound> inbound = Current(message);
   if (inbound == nullptr) return OkStatus();
+  LogDebug("mqtt_message_nacked", {{"topic", inbound->topic},
+                                   {"identity", message.identity},
+                                   {"attempt", static_cast<int64_t>(message.delivery_attempt)},
+                                   {"delay_ms", delay.count()}});
   // MQTT has no negative acknowledgement: the message stays unacknowledged with the broker
   // (so a crash still gets it redelivered) and is handed out again after the delay.
   Message again = message;

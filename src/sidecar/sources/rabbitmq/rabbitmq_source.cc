@@ -730,6 +730,10 @@ Status RabbitSource::Ack(const Message& message, const Decision& decision) {
 Status RabbitSource::Nack(const Message& message, milliseconds delay) {
   std::shared_ptr<Delivery> delivery = Current(message);
   if (delivery == nullptr) return OkStatus();
+  LogDebug("rabbitmq_message_nacked", {{"queue", options_.queue},
+                                       {"identity", delivery->identity},
+                                       {"attempt", static_cast<int64_t>(message.delivery_attempt)},
+                                       {"delay_ms", delay.count()}});
   if (delay.count() <= 0) {
     Settle(*delivery, Outcome::kRequeue);
     return OkStatus();
