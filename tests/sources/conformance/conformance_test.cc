@@ -97,7 +97,10 @@ TEST_P(SourceConformanceTest, NeverAcksWhileTheEngineIsDownAndDecidesEachOrderOn
 
   engine_->Kill();
   constexpr int kOrders = 20;
-  for (int i = 0; i < kOrders; ++i) Publish(OrderJson("down-" + std::to_string(i)));
+  // Distinct keys, so every message is out at once rather than queued behind the first.
+  for (int i = 0; i < kOrders; ++i) {
+    Publish(OrderJson("down-" + std::to_string(i)), "key-" + std::to_string(i));
+  }
   ASSERT_TRUE(support::WaitUntil([&] { return fixture_->NackCount() >= kOrders; }, 60s))
       << "nacks: " << fixture_->NackCount();
   EXPECT_EQ(fixture_->AckedMessages().size(), 1u) << "acked while the engine was down";

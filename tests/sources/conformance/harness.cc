@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 namespace support = ::wojak::testing;
 
 // Limits off and the session open at any hour, so only the order's own content decides;
-// strategies other than "local" are escalated.
+// strategies other than "local" are escalated. No REST API: tests run in parallel.
 constexpr const char* kEngineConfig = R"(session:
   enforce: false
 risk:
@@ -33,6 +33,8 @@ executor:
   sandbox:
     fill_ratio: 0.8
     latency_max: 1ms
+api:
+  enabled: false
 )";
 
 std::map<std::string, SourceFixtureFactory>& Fixtures() {

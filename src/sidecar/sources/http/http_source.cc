@@ -13,6 +13,7 @@
 #include <cctype>
 #include <charconv>
 #include <deque>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
@@ -228,6 +229,8 @@ class HttpSource::Server {
 
  private:
   void Accept();
+  // Runs on an I/O thread: hands each completion queued by the pipeline to its session's strand.
+  void DeliverCompletions();
   std::shared_ptr<PendingRequest> NewPending(std::weak_ptr<SessionBase> session,
                                              net::any_io_executor executor,
                                              const HttpRequest& request);
@@ -262,6 +265,16 @@ class HttpSource::Server {
   std::atomic<uint16_t> port_{0};
   std::shared_ptr<std::atomic<int64_t>> unwritten_;
   bool stopped_ = false;
+
+  // Completions from the pipeline thread, delivered in batches: one wake-up of the I/O thread
+  // per batch instead of one per order.
+  struct Completion {
+    std::shared_ptr<ItemHandle> item;
+    Outcome outcome;
+  };
+  std::mutex completions_mutex_;
+  std::vector<Completion> completions_;  // guarded by completions_mutex_
+  bool delivery_posted_ = false;         // guarded by completions_mutex_
 };
 
 namespace {
@@ -547,14 +560,35 @@ StatusOr<std::vector<Message>> HttpSource::Server::Poll(size_t max_messages,
 void HttpSource::Server::Complete(const Message& message, Outcome outcome) {
   auto item = std::static_pointer_cast<ItemHandle>(message.handle);
   if (item == nullptr) return;
-  net::any_io_executor executor = item->request->executor;
-  net::post(executor, [item = std::move(item), outcome = std::move(outcome)]() mutable {
-    PendingRequest& pending = *item->request;
-    pending.items[item->index] = std::move(outcome);
-    if (--pending.remaining != 0) return;
-    Finish(pending);
-    if (item->session != nullptr) item->session->OnResponseReady();
-  });
+  bool post = false;
+  {
+    std::lock_guard lock(completions_mutex_);
+    completions_.push_back({std::move(item), std::move(outcome)});
+    post = !delivery_posted_;
+    delivery_posted_ = true;
+  }
+  if (post) net::post(io_context_, [this] { DeliverCompletions(); });
+}
+
+void HttpSource::Server::DeliverCompletions() {
+  std::vector<Completion> batch;
+  {
+    std::lock_guard lock(completions_mutex_);
+    batch.swap(completions_);
+    delivery_posted_ = false;
+  }
+  for (Completion& completion : batch) {
+    net::any_io_executor executor = completion.item->request->executor;
+    // From an I/O thread this queues on the strand without waking anyone.
+    net::dispatch(executor, [item = std::move(completion.item),
+                             outcome = std::move(completion.outcome)]() mutable {
+      PendingRequest& pending = *item->request;
+      pending.items[item->index] = std::move(outcome);
+      if (--pending.remaining != 0) return;
+      Finish(pending);
+      if (item->session != nullptr) item->session->OnResponseReady();
+    });
+  }
 }
 
 std::shared_ptr<PendingRequest> HttpSource::Server::NewPending(std::weak_ptr<SessionBase> session,
