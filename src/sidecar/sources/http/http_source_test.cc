@@ -5,9 +5,12 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -475,6 +478,38 @@ TEST_F(HttpsSourceTest, RefusesPlainHttpOnTheTlsPort) {
   ASSERT_TRUE(client.ok());
   EXPECT_FALSE((*client)->Post("/v1/orders", kOrder).ok());
   EXPECT_EQ(pipeline_->received(), 0u);
+}
+
+// Whether a client limited to exactly `version` completes a TLS handshake with the source. The
+// client's security level is lowered so that only the server can be the one refusing.
+bool HandshakeSucceeds(uint16_t port, int version) {
+  namespace net = boost::asio;
+  net::io_context io_context;
+  net::ssl::context context(net::ssl::context::tls_client);
+  SSL_CTX_set_security_level(context.native_handle(), 0);
+  SSL_CTX_set_min_proto_version(context.native_handle(), version);
+  SSL_CTX_set_max_proto_version(context.native_handle(), version);
+  context.set_verify_mode(net::ssl::verify_none);
+  net::ssl::stream<net::ip::tcp::socket> stream(io_context, context);
+  boost::system::error_code ec;
+  stream.next_layer().connect({net::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return false;
+  stream.handshake(net::ssl::stream_base::client, ec);
+  return !ec;
+}
+
+TEST_F(HttpsSourceTest, RefusesTlsBelow12) {
+  StartSource();
+  EXPECT_TRUE(HandshakeSucceeds(source_->port(), TLS1_2_VERSION));
+  EXPECT_FALSE(HandshakeSucceeds(source_->port(), TLS1_1_VERSION));
+  EXPECT_FALSE(HandshakeSucceeds(source_->port(), TLS1_VERSION));
+}
+
+TEST_F(HttpsSourceTest, RefusesTls12WhenTheMinimumIs13) {
+  options_.tls_min_version = "1.3";
+  StartSource();
+  EXPECT_TRUE(HandshakeSucceeds(source_->port(), TLS1_3_VERSION));
+  EXPECT_FALSE(HandshakeSucceeds(source_->port(), TLS1_2_VERSION));
 }
 
 }  // namespace
