@@ -14,7 +14,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kNoLimit = "1000000000";
+// The most rows one `wojak orders|trades` call returns (journal/query.h kMaxQueryRows).
+constexpr size_t kPageRows = 10000;
 
 struct CommandResult {
   int exit_code = -1;
@@ -52,9 +53,21 @@ StatusOr<json> RunJson(const std::vector<std::string>& argv) {
   return parsed;
 }
 
+// Every row of `wojak orders|trades|positions`, page by page (orders and trades come in seq
+// order, and --since-seq continues after the last one).
 StatusOr<json> Query(const FactSources& sources, const std::string& what) {
-  return RunJson(
-      {sources.wojak_binary, what, "--data", sources.data_dir, "--json", "--limit", kNoLimit});
+  json all = json::array();
+  uint64_t since_seq = 0;
+  while (true) {
+    WOJAK_ASSIGN_OR_RETURN(
+        json page,
+        RunJson({sources.wojak_binary, what, "--data", sources.data_dir, "--json", "--limit",
+                 std::to_string(kPageRows), "--since-seq", std::to_string(since_seq)}));
+    if (!page.is_array()) return Internal(what + " did not print a JSON array");
+    for (json& row : page) all.push_back(std::move(row));
+    if (what == "positions" || page.size() < kPageRows) return all;
+    since_seq = all.back().value("seq", uint64_t{0});
+  }
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 // usage: wojak_torture [--kills N] [--seed S] [--json] [--clients C] [--wojak PATH]
 //                      [--source-dir DIR] [--work-dir DIR] [--keep]
 //                      [--min-interval-ms A] [--max-interval-ms B]
+//        wojak_torture --check DIR [--json] [--wojak PATH]   (check a kept run's directory again)
 // Exit status: 0 no violation, 1 violations (the seed reproduces the run), 2 could not run.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -36,6 +38,7 @@ struct Flags {
   std::string source_dir;
   std::string work_dir;
   bool keep = false;
+  std::string check_dir;
   int min_interval_ms = 20;
   int max_interval_ms = 300;
 };
@@ -43,7 +46,8 @@ struct Flags {
 constexpr const char* kUsage =
     "usage: wojak_torture [--kills N] [--seed S] [--json] [--clients C] [--wojak PATH]\n"
     "                     [--source-dir DIR] [--work-dir DIR] [--keep]\n"
-    "                     [--min-interval-ms A] [--max-interval-ms B]\n";
+    "                     [--min-interval-ms A] [--max-interval-ms B]\n"
+    "       wojak_torture --check DIR [--json] [--wojak PATH]\n";
 
 std::string EnvOr(const char* name, std::string fallback) {
   const char* value = std::getenv(name);
@@ -64,6 +68,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
         flags.json = true;
       } else if (flag == "--keep") {
         flags.keep = true;
+      } else if (flag == "--check") {
+        flags.check_dir = next();
       } else if (flag == "--kills") {
         flags.kills = std::stoi(next());
       } else if (flag == "--seed") {
@@ -95,8 +101,9 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
     std::cerr << "wojak_torture: need --kills >= 0, --clients >= 1, 0 <= min <= max interval\n";
     return false;
   }
-  if (!flags.seed_given)
+  if (!flags.seed_given && flags.check_dir.empty()) {
     flags.seed = std::random_device()() ^ (uint64_t{std::random_device()()} << 32);
+  }
   return true;
 }
 
@@ -149,9 +156,75 @@ void Torture(Cluster& cluster, const Flags& flags, const Load& load, KillCounts&
   }
 }
 
+// Prints the figures (one JSON object) and the violations; returns the exit status.
+int Report(const Flags& flags, const KillCounts& kills, const CheckResult& result,
+           size_t journal_entries, double seconds) {
+  const CheckCounts& c = result.counts;
+  json report = {{"kills", kills.kills},
+                 {"engine_kills", kills.engine},
+                 {"sidecar_kills", kills.sidecar},
+                 {"orders", c.orders},
+                 {"cancels", c.cancels},
+                 {"forged", c.forged},
+                 {"requests", c.requests},
+                 {"resends", c.resends},
+                 {"acked", c.acked},
+                 {"filled", c.filled},
+                 {"journal_entries", journal_entries},
+                 {"lost", c.lost},
+                 {"changed", c.changed},
+                 {"double_decided", c.double_decided},
+                 {"double_executed", c.double_executed},
+                 {"unauthorised", c.unauthorised},
+                 {"unanswered", c.unanswered},
+                 {"unexecuted", c.unexecuted},
+                 {"position_mismatches", c.position_mismatches},
+                 {"unexpected_answers", c.unexpected_answers},
+                 {"journal_damage", c.journal_damage},
+                 {"restart_failures", kills.restart_failures},
+                 {"seconds", static_cast<int64_t>(seconds)},
+                 {"seed", flags.seed},
+                 {"ok", result.ok()}};
+  std::cout << report.dump(flags.json ? -1 : 2) << std::endl;
+  if (result.ok()) return 0;
+  for (const std::string& violation : result.violations) {
+    std::cerr << "violation: " << violation << "\n";
+  }
+  std::cerr << "wojak_torture: " << result.violations.size() << " violation line(s)\n";
+  return 1;
+}
+
+// --check DIR: the checks alone, on the directory a run kept (its logs and data directory).
+int CheckKeptRun(const Flags& flags) {
+  const std::string& dir = flags.check_dir;
+  FactSources sources{flags.wojak, dir + "/data", dir + "/instruments.csv",
+                      dir + "/freeze_limits.csv"};
+  std::vector<std::string> log_paths;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/logs", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("client-") && name.ends_with(".jsonl")) {
+      log_paths.push_back(entry.path().string());
+    }
+  }
+  if (error || log_paths.empty()) {
+    std::cerr << "wojak_torture: no client logs in " << dir << "/logs\n";
+    return 2;
+  }
+  StatusOr<ParsedLogs> logs = ReadClientLogs(log_paths);
+  StatusOr<JournalFacts> facts = GatherFacts(sources);
+  if (!logs.ok() || !facts.ok()) {
+    std::cerr << "wojak_torture: "
+              << (!logs.ok() ? logs.status().ToString() : facts.status().ToString()) << "\n";
+    return 2;
+  }
+  return Report(flags, KillCounts{}, Check(*logs, *facts), facts->entries.size(), 0);
+}
+
 int Main(int argc, char** argv) {
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) return 2;
+  if (!flags.check_dir.empty()) return CheckKeptRun(flags);
   const auto started = std::chrono::steady_clock::now();
   const std::string reproduce = "scripts/torture --kills " + std::to_string(flags.kills) +
                                 " --seed " + std::to_string(flags.seed);
@@ -224,44 +297,15 @@ int Main(int argc, char** argv) {
   if (!clients_done) result.violations.push_back("clients did not finish within 120 s");
   if (!stopped.ok()) result.violations.push_back("graceful stop: " + stopped.ToString());
 
-  const CheckCounts& c = result.counts;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  json report = {{"kills", kills.kills},
-                 {"engine_kills", kills.engine},
-                 {"sidecar_kills", kills.sidecar},
-                 {"orders", c.orders},
-                 {"cancels", c.cancels},
-                 {"forged", c.forged},
-                 {"requests", c.requests},
-                 {"resends", c.resends},
-                 {"acked", c.acked},
-                 {"filled", c.filled},
-                 {"journal_entries", facts->entries.size()},
-                 {"lost", c.lost},
-                 {"changed", c.changed},
-                 {"double_decided", c.double_decided},
-                 {"double_executed", c.double_executed},
-                 {"unauthorised", c.unauthorised},
-                 {"unanswered", c.unanswered},
-                 {"unexecuted", c.unexecuted},
-                 {"position_mismatches", c.position_mismatches},
-                 {"unexpected_answers", c.unexpected_answers},
-                 {"journal_damage", c.journal_damage},
-                 {"restart_failures", kills.restart_failures},
-                 {"seconds", static_cast<int64_t>(seconds)},
-                 {"seed", flags.seed},
-                 {"ok", result.ok()}};
-  std::cout << report.dump(flags.json ? -1 : 2) << std::endl;
-  if (result.ok()) return 0;
-  cluster.Keep();
-  for (const std::string& violation : result.violations) {
-    std::cerr << "violation: " << violation << "\n";
+  const int status = Report(flags, kills, result, facts->entries.size(), seconds);
+  if (status != 0) {
+    cluster.Keep();
+    std::cerr << "wojak_torture: reproduce with: " << reproduce << "\nfiles kept in "
+              << cluster.work_dir() << " (wojak_torture --check DIR checks them again)\n";
   }
-  std::cerr << "wojak_torture: " << result.violations.size()
-            << " violation line(s); reproduce with: " << reproduce << "\nfiles kept in "
-            << cluster.work_dir() << "\n";
-  return 1;
+  return status;
 }
 
 }  // namespace
