@@ -53,6 +53,8 @@ struct PipelineOptions {
   std::string curve_server_public_key;
   std::string curve_client_public_key;
   std::string curve_client_secret_key;
+  // A plain tcp:// engine on another host is refused unless this is set (transport_security.h).
+  bool allow_insecure_tcp = false;
 };
 
 // Counters for one source; read by the metrics endpoint and the tests.

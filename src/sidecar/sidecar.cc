@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "sidecar/registry.h"
+#include "wire/transport_security.h"
 #include "wojak/client.h"
 
 namespace wojak::sidecar {
@@ -74,6 +75,24 @@ PipelineOptions ReadPipelineOptions(ConfigSection section) {
   options.curve_client_secret_key =
       section.Secret("curve_client_secret_key", "this sidecar's CURVE secret key (Z85)")
           .value_or("");
+  options.allow_insecure_tcp = section.Bool(
+      "allow_insecure_tcp", false,
+      "connect to a plain tcp:// engine on another host (no CURVE: orders and decisions cross "
+      "the network in clear, and anyone there could pose as the engine)");
+  // Orders must not cross the network in clear, nor go to whoever answers on that address.
+  const bool curve = !options.curve_server_public_key.empty();
+  if (Status secure = CheckEndpointSecurity("sidecar.endpoint", options.default_endpoint, curve,
+                                            options.allow_insecure_tcp);
+      !secure.ok()) {
+    section.Error("endpoint", secure.message());
+  }
+  for (const auto& [account, endpoint] : options.shard_map) {
+    if (Status secure = CheckEndpointSecurity("sidecar.shards." + account, endpoint, curve,
+                                              options.allow_insecure_tcp);
+        !secure.ok()) {
+      shards.Error(account, secure.message());
+    }
+  }
   if (options.request_timeout.count() <= 0) section.Error("request_timeout", "must be positive");
   if (options.backoff_max < options.backoff_initial) {
     section.Error("backoff_max", "must not be below backoff_initial");
@@ -86,7 +105,12 @@ Status RunSidecar(ConfigDocument& config, std::string_view source_name,
   ConfigSection root = config.Root();
   PipelineOptions options =
       ReadPipelineOptions(root.Section("sidecar", "the sidecar pipeline (any source)"));
-  if (!overrides.endpoint.empty()) options.default_endpoint = overrides.endpoint;
+  if (!overrides.endpoint.empty()) {
+    options.default_endpoint = overrides.endpoint;
+    WOJAK_RETURN_IF_ERROR(CheckEndpointSecurity("--endpoint", options.default_endpoint,
+                                                !options.curve_server_public_key.empty(),
+                                                options.allow_insecure_tcp));
+  }
 
   const SourceFactory* factory = SourceRegistry::Find(source_name);
   if (factory == nullptr) {

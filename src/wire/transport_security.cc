@@ -48,9 +48,9 @@ Status CheckEndpointSecurity(std::string_view what, std::string_view endpoint, b
   if (curve || allow_insecure_tcp || !IsReachableFromOtherHosts(endpoint)) return OkStatus();
   return FailedPrecondition(
       std::string(what) + " " + std::string(endpoint) +
-      " is reachable from other hosts without CURVE: anyone on the network could send orders. "
-      "Configure CURVE keys (wojak keygen), use a loopback address or ipc://, or set "
-      "allow_insecure_tcp: true if the network is secured otherwise");
+      " is reachable from other hosts without CURVE: orders would cross the network "
+      "unauthenticated and unencrypted. Configure CURVE keys (wojak keygen), use a loopback "
+      "address or ipc://, or set allow_insecure_tcp: true if the network is secured otherwise");
 }
 
 }  // namespace wojak

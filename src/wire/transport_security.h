@@ -15,8 +15,9 @@ namespace wojak {
 // tcp://localhost and tcp://[::1].
 bool IsReachableFromOtherHosts(std::string_view endpoint);
 
-// Refuses a plain tcp:// endpoint reachable from other hosts: anyone on the network could then
-// send orders and read decisions. With CURVE (`curve`) or an explicit `allow_insecure_tcp`
+// Refuses a plain tcp:// endpoint reachable from other hosts, bound or connected to: anyone on the
+// network could then send orders (to an engine) or pose as the engine (to a sidecar), and read
+// orders and decisions. With CURVE (`curve`) or an explicit `allow_insecure_tcp`
 // (for a network the operator secures otherwise) it is allowed. FAILED_PRECONDITION naming
 // the endpoint and both ways out; `what` says whose endpoint it is ("engine.endpoint").
 Status CheckEndpointSecurity(std::string_view what, std::string_view endpoint, bool curve,

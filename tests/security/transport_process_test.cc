@@ -212,6 +212,52 @@ TEST_F(InsecureTcpTest, ConfigCheckRefusesACurveKeyWithoutAnAllowlist) {
   EXPECT_EQ(check.output.find(keys.secret_key), std::string::npos);
 }
 
+// The sidecar side: a plain tcp:// engine on another host is refused before any connection.
+TEST_F(InsecureTcpTest, ConfigCheckRefusesASidecarPointedAtAPlainRemoteEngine) {
+  testing::WriteFile(dir_.File("wojak.yaml"),
+                     "sidecar:\n  endpoint: tcp://192.0.2.1:5555\n"
+                     "  shards:\n    ACC9: tcp://192.0.2.2:5555\n");
+  RunResult check = RunWojak(dir_, {"config", "check", dir_.File("wojak.yaml")});
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE(check.output.find("sidecar.endpoint tcp://192.0.2.1:5555 is reachable"),
+            std::string::npos)
+      << check.output;
+  EXPECT_NE(check.output.find("sidecar.shards.ACC9 tcp://192.0.2.2:5555 is reachable"),
+            std::string::npos)
+      << check.output;
+}
+
+TEST_F(InsecureTcpTest, ConfigCheckAcceptsASidecarPointedAtARemoteEngineWithCurveOrTheOptIn) {
+  const KeyPair engine = NewCurveKeyPair();
+  testing::WriteFile(dir_.File("curve.yaml"),
+                     "sidecar:\n  endpoint: tcp://192.0.2.1:5555\n"
+                     "  curve_server_public_key: \"" +
+                         engine.public_key + "\"\n");
+  RunResult curve = RunWojak(dir_, {"config", "check", dir_.File("curve.yaml")});
+  EXPECT_EQ(curve.exit_code, 0) << curve.output;
+  testing::WriteFile(dir_.File("plain.yaml"),
+                     "sidecar:\n  endpoint: tcp://192.0.2.1:5555\n"
+                     "  allow_insecure_tcp: true\n");
+  RunResult plain = RunWojak(dir_, {"config", "check", dir_.File("plain.yaml")});
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+}
+
+TEST_F(InsecureTcpTest, SidecarRefusesAPlainRemoteEngineGivenOnTheCommandLine) {
+  testing::WriteFile(dir_.File("token"), "insecure-test-token-0123456789\n");
+  testing::WriteFile(
+      dir_.File("wojak.yaml"),
+      "sources:\n  http:\n    listen: 127.0.0.1:0\n    auth:\n      mode: bearer\n"
+      "      keys:\n        k:\n          accounts: [\"*\"]\n          secret_file: " +
+          dir_.File("token") + "\n");
+  RunResult sidecar =
+      RunWojak(dir_, {"sidecar", "--source", "http", "--config", dir_.File("wojak.yaml"),
+                      "--endpoint", "tcp://192.0.2.1:5555"});
+  EXPECT_EQ(sidecar.exit_code, 1) << sidecar.output;
+  EXPECT_NE(sidecar.output.find("--endpoint tcp://192.0.2.1:5555 is reachable"), std::string::npos)
+      << sidecar.output;
+  EXPECT_EQ(sidecar.output.find("http_source_listening"), std::string::npos);
+}
+
 TEST(KeygenTest, PrintsAKeyPairThatBelongsTogether) {
   TempDir dir;
   RunResult keygen = RunWojak(dir, {"keygen", "--json"});
