@@ -47,14 +47,16 @@ std::string_view DeadLetterKindName(DeadLetterKind kind) {
 
 Pipeline::Pipeline(Source& source, std::string source_name, PipelineOptions options,
                    EngineClientFactory client_factory, const Clock& clock,
-                   std::shared_ptr<std::atomic<bool>> engine_available)
+                   std::shared_ptr<std::atomic<bool>> engine_available, MetricsRegistry* metrics)
     : source_(source),
       source_name_(std::move(source_name)),
       options_(std::move(options)),
       client_factory_(std::move(client_factory)),
       clock_(clock),
       engine_available_(engine_available != nullptr ? std::move(engine_available)
-                                                    : std::make_shared<std::atomic<bool>>(false)) {
+                                                    : std::make_shared<std::atomic<bool>>(false)),
+      metrics_(RegisterMetrics(metrics != nullptr ? *metrics : MetricsRegistry::Default(),
+                               source_name_)) {
   engine_available_->store(false, std::memory_order_relaxed);
   auto add_shard = [this](const std::string& endpoint) -> Shard* {
     for (auto& shard : shards_) {
@@ -72,6 +74,37 @@ Pipeline::Pipeline(Source& source, std::string source_name, PipelineOptions opti
 }
 
 Pipeline::~Pipeline() = default;
+
+Pipeline::Metrics Pipeline::RegisterMetrics(MetricsRegistry& registry,
+                                            const std::string& source_name) {
+  CounterFamily messages = registry.AddCounterFamily(
+      "wojak_sidecar_messages_total",
+      "messages taken from the source, and what became of them (acked, nacked, dead_lettered)",
+      {"source", "outcome"});
+  return Metrics{
+      messages.WithLabels({source_name, "received"}),
+      messages.WithLabels({source_name, "acked"}),
+      messages.WithLabels({source_name, "nacked"}),
+      messages.WithLabels({source_name, "dead_lettered"}),
+      registry
+          .AddCounterFamily("wojak_sidecar_engine_timeouts_total",
+                            "times the engine did not answer within request_timeout", {"source"})
+          .WithLabels({source_name}),
+      registry
+          .AddGaugeFamily("wojak_sidecar_in_flight",
+                          "messages taken from the source and not yet settled", {"source"})
+          .WithLabels({source_name}),
+      registry
+          .AddGaugeFamily("wojak_sidecar_engine_up", "1 while every engine shard answers",
+                          {"source"})
+          .WithLabels({source_name}),
+      registry
+          .AddHistogramFamily("wojak_sidecar_engine_latency_us",
+                              "request sent to the engine until its reply, microseconds",
+                              {"source"}, LatencyMicrosBuckets())
+          .WithLabels({source_name}),
+  };
+}
 
 int Pipeline::in_flight() const {
   int count = 0;
@@ -149,7 +182,9 @@ Status Pipeline::Step() {
   for (auto& shard : shards_) ExpireTimeouts(*shard, now);
   ExtendLeases(now);
   UpdateEngineAvailable();
-  counters_.in_flight.store(TotalPending(), std::memory_order_relaxed);
+  const int pending = TotalPending();
+  counters_.in_flight.store(pending, std::memory_order_relaxed);
+  metrics_.in_flight.Set(pending);
   return poll_status;
 }
 
@@ -181,6 +216,7 @@ void Pipeline::Drain() {
     shard->waiting.clear();
   }
   counters_.in_flight.store(0, std::memory_order_relaxed);
+  metrics_.in_flight.Set(0);
 }
 
 void Pipeline::ServiceShard(Shard& shard, Nanos now) {
@@ -281,6 +317,7 @@ void Pipeline::MarkDown(Shard& shard, Nanos now, std::string_view why) {
 
 void Pipeline::Dispatch(Message message, Nanos now) {
   counters_.received.fetch_add(1, std::memory_order_relaxed);
+  metrics_.received.Increment();
   BuildResult built = BuildRequest(source_name_, message);
   if (auto* info = std::get_if<DeadLetterInfo>(&built)) {
     DeadLetterMessage(message, *info);
@@ -338,6 +375,8 @@ void Pipeline::HandleReply(Shard& shard, const Reply& reply, Nanos now) {
   auto it = shard.in_flight.find(reply.request_id);
   if (it == shard.in_flight.end()) return;  // abandoned after a timeout; the broker redelivers
   Message message = std::move(it->second.message);
+  metrics_.engine_latency_us.Observe(static_cast<double>(now - it->second.sent_at) /
+                                     kNanosPerMicro);
   shard.in_flight.erase(it);
 
   if (!reply.error.empty()) {
@@ -374,6 +413,7 @@ void Pipeline::ExpireTimeouts(Shard& shard, Nanos now) {
   const Nanos timeout = ToNanos(options_.request_timeout);
   if (now - shard.in_flight.begin()->second.sent_at < timeout) return;
   counters_.engine_timeouts.fetch_add(1, std::memory_order_relaxed);
+  metrics_.engine_timeouts.Increment();
   // The oldest requests timed out: those are the suspects (a poison message stalls or kills the
   // engine), and only they count towards max_attempts. The rest are nacked by MarkDown.
   while (!shard.in_flight.empty() && now - shard.in_flight.begin()->second.sent_at >= timeout) {
@@ -420,10 +460,12 @@ void Pipeline::UpdateEngineAvailable() {
   bool all_up = std::all_of(shards_.begin(), shards_.end(),
                             [](const auto& shard) { return shard->health == Health::kUp; });
   engine_available_->store(all_up, std::memory_order_relaxed);
+  metrics_.engine_up.Set(all_up ? 1 : 0);
 }
 
 void Pipeline::AckMessage(const Message& message, const Decision& decision) {
   counters_.acked.fetch_add(1, std::memory_order_relaxed);
+  metrics_.acked.Increment();
   Status status = source_.Ack(message, decision);
   if (!status.ok()) {
     // The broker redelivers it and the engine answers DUPLICATE with this same decision.
@@ -435,6 +477,7 @@ void Pipeline::AckMessage(const Message& message, const Decision& decision) {
 
 void Pipeline::NackMessage(const Message& message, milliseconds delay) {
   counters_.nacked.fetch_add(1, std::memory_order_relaxed);
+  metrics_.nacked.Increment();
   Status status = source_.Nack(message, delay);
   if (!status.ok()) {
     LogWarn("sidecar_nack_failed", {{"source", source_name_}, {"error", status.ToString()}});
@@ -443,6 +486,7 @@ void Pipeline::NackMessage(const Message& message, milliseconds delay) {
 
 void Pipeline::DeadLetterMessage(const Message& message, const DeadLetterInfo& info) {
   counters_.dead_lettered.fetch_add(1, std::memory_order_relaxed);
+  metrics_.dead_lettered.Increment();
   LogInfo("sidecar_dead_letter", {{"source", source_name_},
                                   {"kind", DeadLetterKindName(info.kind)},
                                   {"identity", message.identity},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "sidecar/source.h"
 #include "wojak/client.h"
@@ -57,7 +58,8 @@ struct PipelineOptions {
   bool allow_insecure_tcp = false;
 };
 
-// Counters for one source; read by the metrics endpoint and the tests.
+// Counters of one pipeline (the tests and the exit summary read them; the same counts are
+// exported through the metrics registry, labelled with the source name).
 struct PipelineCounters {
   std::atomic<uint64_t> received{0};
   std::atomic<uint64_t> acked{0};
@@ -75,10 +77,12 @@ class Pipeline {
   // `source` must be started and outlive the pipeline; `client_factory` is EngineClient::Connect
   // in production and a fake in tests; `clock` drives timeouts, backoff and heartbeats.
   // `engine_available` (created when null) is kept true while every engine shard answers; pass
-  // the one given to the source so it can show it on a health endpoint.
+  // the one given to the source so it can show it on a health endpoint. Metrics go to `metrics`
+  // (MetricsRegistry::Default() when null).
   Pipeline(Source& source, std::string source_name, PipelineOptions options,
            EngineClientFactory client_factory, const Clock& clock,
-           std::shared_ptr<std::atomic<bool>> engine_available = nullptr);
+           std::shared_ptr<std::atomic<bool>> engine_available = nullptr,
+           MetricsRegistry* metrics = nullptr);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -158,6 +162,19 @@ class Pipeline {
   std::map<std::string, Shard*, std::less<>> shard_by_account_;
   std::shared_ptr<std::atomic<bool>> engine_available_;
   PipelineCounters counters_;
+  // wojak_sidecar_* metrics of this source, resolved once.
+  struct Metrics {
+    Counter& received;
+    Counter& acked;
+    Counter& nacked;
+    Counter& dead_lettered;
+    Counter& engine_timeouts;
+    Gauge& in_flight;
+    Gauge& engine_up;
+    Histogram& engine_latency_us;
+  };
+  static Metrics RegisterMetrics(MetricsRegistry& registry, const std::string& source_name);
+  Metrics metrics_;
   Nanos next_lease_check_at_ = 0;
 };
 

@@ -172,7 +172,7 @@ class PipelineTest : public testing::Test {
           return std::unique_ptr<EngineClient>(
               std::make_unique<FakeClient>(engine, clock_, client_options.max_in_flight));
         },
-        clock_);
+        clock_, nullptr, &metrics_);
     return *pipeline_;
   }
 
@@ -190,6 +190,7 @@ class PipelineTest : public testing::Test {
   FakeEngine& engine(const std::string& endpoint = "ipc://default") { return engines_[endpoint]; }
 
   ManualClock clock_;
+  MetricsRegistry metrics_;
   PipelineOptions options_;
   FakeSource source_;
   std::map<std::string, FakeEngine> engines_;
@@ -214,6 +215,25 @@ TEST_F(PipelineTest, AcksAnAcceptedOrderOnceWithItsDecision) {
   EXPECT_TRUE(source_.nacks.empty());
   EXPECT_TRUE(source_.dead_letters.empty());
   EXPECT_EQ(pipeline_->counters().acked.load(), 1u);
+}
+
+TEST_F(PipelineTest, ExportsItsCountsAsMetricsLabelledWithTheSource) {
+  ReadyPipeline();
+  source_.queue.push_back(OrderMessage("a"));
+  Message bad;
+  bad.body = "nope";
+  bad.identity = "id-bad";
+  source_.queue.push_back(bad);
+  Steps(3);
+  const std::string text = metrics_.RenderPrometheus();
+  EXPECT_NE(text.find(R"(wojak_sidecar_messages_total{source="test",outcome="received"} 2)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(wojak_sidecar_messages_total{source="test",outcome="acked"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(wojak_sidecar_messages_total{source="test",outcome="dead_lettered"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(wojak_sidecar_engine_up{source="test"} 1)"), std::string::npos);
 }
 
 TEST_F(PipelineTest, AcksEveryDecidedKind) {

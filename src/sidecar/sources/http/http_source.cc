@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/mpsc_queue.h"
 #include "model/order_json.h"
 #include "sidecar/request_builder.h"
@@ -42,6 +44,8 @@ constexpr std::string_view kOrderPrefix = "/v1/orders/";
 constexpr std::string_view kCancelSuffix = "/cancel";
 constexpr milliseconds kStopGrace{2000};
 constexpr milliseconds kDrainingRetryAfter{1000};
+// Response codes counted one by one in wojak_http_responses_total; anything else is "other".
+constexpr unsigned kCountedCodes[] = {200, 400, 401, 403, 404, 405, 413, 422, 429, 431, 503};
 
 std::string_view View(beast::string_view text) { return {text.data(), text.size()}; }
 beast::string_view Field(std::string_view name) { return {name.data(), name.size()}; }
@@ -209,7 +213,16 @@ class HttpSource::Server {
         queue_(options_.queue_capacity),
         io_context_(std::max(options_.io_threads, 1)),
         acceptor_(io_context_),
-        unwritten_(std::make_shared<std::atomic<int64_t>>(0)) {}
+        unwritten_(std::make_shared<std::atomic<int64_t>>(0)),
+        connections_gauge_(MetricsRegistry::Default().AddGauge(
+            "wojak_http_connections", "open connections to the HTTP source")) {
+    CounterFamily responses = MetricsRegistry::Default().AddCounterFamily(
+        "wojak_http_responses_total", "HTTP source responses by status code", {"code"});
+    for (size_t i = 0; i < std::size(kCountedCodes); ++i) {
+      response_counters_[i] = &responses.WithLabels({std::to_string(kCountedCodes[i])});
+    }
+    response_counters_.back() = &responses.WithLabels({"other"});
+  }
 
   ~Server() { Stop(); }
 
@@ -225,7 +238,15 @@ class HttpSource::Server {
                                          net::any_io_executor executor);
   std::shared_ptr<PendingRequest> Immediate(unsigned status, std::string body, unsigned version);
   const HttpSourceOptions& options() const { return options_; }
-  void OnSessionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
+  void OnSessionClosed() {
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+    connections_gauge_.Decrement();
+  }
+  void CountResponse(unsigned status) {
+    size_t i = 0;
+    while (i < std::size(kCountedCodes) && kCountedCodes[i] != status) ++i;
+    response_counters_[i]->Increment();
+  }
 
  private:
   void Accept();
@@ -265,6 +286,8 @@ class HttpSource::Server {
   std::atomic<uint16_t> port_{0};
   std::shared_ptr<std::atomic<int64_t>> unwritten_;
   bool stopped_ = false;
+  Gauge& connections_gauge_;
+  std::array<Counter*, std::size(kCountedCodes) + 1> response_counters_{};
 
   // Completions from the pipeline thread, delivered in batches: one wake-up of the I/O thread
   // per batch instead of one per order.
@@ -396,6 +419,7 @@ class Session final : public SessionBase {
   void OnWrite(beast::error_code ec) {
     writing_ = false;
     if (ec) return Abort();
+    server_.CountResponse(queue_.front()->response->result_int());
     const bool keep_alive = queue_.front()->response->keep_alive();
     queue_.pop_front();
     if (!keep_alive) {
@@ -628,6 +652,18 @@ std::shared_ptr<PendingRequest> HttpSource::Server::Handle(HttpRequest&& request
   const std::string_view path = target.substr(0, target.find('?'));
   const bhttp::verb method = request.method();
 
+  if (path == "/metrics") {
+    if (method != bhttp::verb::get) {
+      pending->response = MakeResponse(405, ErrorBody("use GET"), pending->version,
+                                       pending->keep_alive, milliseconds(0));
+      pending->response->set(bhttp::field::allow, "GET");
+      return pending;
+    }
+    pending->response = MakeResponse(200, MetricsRegistry::Default().RenderPrometheus(),
+                                     pending->version, pending->keep_alive, milliseconds(0));
+    pending->response->set(bhttp::field::content_type, "text/plain; version=0.0.4");
+    return pending;
+  }
   if (path == "/healthz" || path == "/readyz") {
     if (method != bhttp::verb::get) {
       pending->response = MakeResponse(405, ErrorBody("use GET"), pending->version,

@@ -329,6 +329,20 @@ TEST_F(HttpSourceTest, ReportsEngineStateOnHealthAndReadiness) {
   EXPECT_EQ(ready->status, 200);
 }
 
+TEST_F(HttpSourceTest, ServesPrometheusMetricsCountingResponsesByCode) {
+  StartSource();
+  auto client = Client(ClientAuth::kNone);
+  StatusOr<HttpResult> refused = client->Post("/v1/orders", kOrder);
+  ASSERT_TRUE(refused.ok());
+  ASSERT_EQ(refused->status, 401);
+  StatusOr<HttpResult> metrics = client->Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("wojak_http_responses_total{code=\"401\"}"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("wojak_http_connections"), std::string::npos);
+}
+
 // A raw socket so several requests can be written before any response is read.
 int ConnectRaw(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
