@@ -116,8 +116,12 @@ AuthResult HttpAuthenticator::AuthenticateHmac(std::string_view method, std::str
     return Unauthorized("X-Wojak-Timestamp must be Unix time in milliseconds");
   }
   const int64_t now_ms = clock_.Now() / kNanosPerMilli;
-  const int64_t skew_ms = timestamp_ms > now_ms ? timestamp_ms - now_ms : now_ms - timestamp_ms;
-  if (skew_ms > options_.timestamp_window.count()) {
+  // In uint64_t: the distance between any two int64_t values fits, whereas a signed difference
+  // overflows for extreme timestamps (INT64_MIN) and could wrap into the window.
+  const uint64_t skew_ms =
+      timestamp_ms > now_ms ? static_cast<uint64_t>(timestamp_ms) - static_cast<uint64_t>(now_ms)
+                            : static_cast<uint64_t>(now_ms) - static_cast<uint64_t>(timestamp_ms);
+  if (skew_ms > static_cast<uint64_t>(options_.timestamp_window.count())) {
     return Unauthorized("X-Wojak-Timestamp is " + std::to_string(skew_ms) +
                         " ms from the server's clock (window " +
                         std::to_string(options_.timestamp_window.count()) + " ms)");

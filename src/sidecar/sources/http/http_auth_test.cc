@@ -99,6 +99,16 @@ TEST_F(HttpAuthTest, RejectsATimestampFromTheFuture) {
   EXPECT_EQ(Check(request).http_status, 401);
 }
 
+// Found by tests/fuzz/http_auth_fuzz: the skew was a signed difference that overflowed for
+// INT64_MIN and wrapped into the window.
+TEST_F(HttpAuthTest, RejectsTheMostNegativeTimestamp) {
+  SignedHeaders signed_headers =
+      SignRequest("k1", kSecret, "POST", kTarget, kBody, INT64_MIN, RandomHex128());
+  AuthResult result = Check(Signed{signed_headers});
+  EXPECT_EQ(result.http_status, 401);
+  EXPECT_NE(result.error.find("window"), std::string::npos) << result.error;
+}
+
 TEST_F(HttpAuthTest, RejectsAReplayedNonce) {
   Signed request = Sign();
   ASSERT_TRUE(Check(request).ok());
