@@ -210,6 +210,11 @@ RabbitSourceOptions ReadRabbitSourceOptions(ConfigSection& section) {
       section.String("decisions_exchange", "",
                      "also publish every decision to this exchange, routing key = account "
                      "(empty = off)");
+  options.persistent_replies = section.Bool(
+      "persistent_replies", defaults.persistent_replies,
+      "publish RPC replies and decisions persistent (delivery_mode 2): the broker then confirms "
+      "them only after writing them to disk, which slows every ack; a lost reply is recovered by "
+      "sending the order again (answered DUPLICATE with the original decision)");
   options.require_message_id = section.Bool(
       "require_message_id", defaults.require_message_id,
       "dead-letter messages without a message_id property (otherwise their identity is a hash of "
@@ -706,6 +711,7 @@ Status RabbitSource::Ack(const Message& message, const Decision& decision) {
     reply.routing_key = delivery->reply_to;
     reply.body = body;
     reply.mandatory = false;  // a requester that went away must not hold up the ack
+    reply.persistent = options_.persistent_replies;
     reply.correlation_id = delivery->correlation_id;
     reply.type = "decision";
     publishes.push_back(std::move(reply));
@@ -717,6 +723,7 @@ Status RabbitSource::Ack(const Message& message, const Decision& decision) {
     event.routing_key = decision.account;
     event.body = body;
     event.mandatory = false;
+    event.persistent = options_.persistent_replies;
     event.correlation_id = delivery->correlation_id;
     event.type = "decision";
     publishes.push_back(std::move(event));
@@ -777,6 +784,7 @@ Status RabbitSource::DeadLetter(const Message& message, const DeadLetterInfo& in
     reply.routing_key = delivery->reply_to;
     reply.body = answer.dump();
     reply.mandatory = false;
+    reply.persistent = options_.persistent_replies;
     reply.correlation_id = delivery->correlation_id;
     reply.type = "decision";
     publishes.push_back(std::move(reply));

@@ -51,6 +51,8 @@ struct RabbitSourceOptions {
   std::chrono::milliseconds retry_max_delay{30000};
   // Every decision is also published here (routing key = account); empty = off.
   std::string decisions_exchange;
+  // Replies and decisions as persistent messages (confirmed only once on disk).
+  bool persistent_replies = false;
   // Dead-letter messages that carry no message_id property (no stable identity).
   bool require_message_id = false;
   std::chrono::milliseconds reconnect_initial{250};
