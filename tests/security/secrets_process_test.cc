@@ -27,6 +27,7 @@ constexpr const char* kSaslPassword = "sasl-password-1a3c5e7b9d2f4a6c";
 constexpr const char* kRabbitPassword = "rabbit-password-8b6d4f2a0c9e7a5b";
 constexpr const char* kNatsToken = "nats-token-3f5b7d9a1c2e4f6a80";
 constexpr const char* kNatsPassword = "nats-password-5a7c9e1b3d5f7a9c";
+constexpr const char* kMqttPassword = "mqtt-password-0e2c4a6f8b1d3f5a";
 
 class SecretsTest : public ::testing::Test {
  protected:
@@ -38,6 +39,7 @@ class SecretsTest : public ::testing::Test {
                 kRmsToken,
                 kOutboxSecret,
                 kHttpSecret,
+                kMqttPassword,
                 kSaslPassword,
                 kRabbitPassword,
                 kNatsToken,
@@ -380,7 +382,14 @@ INSTANTIATE_TEST_SUITE_P(
                        "\"]\n"
                        "    stream: ORDERS\n"
                        "    subject: orders\n",
-                   {std::string("WOJAK_SOURCES_NATS_AUTH_TOKEN=") + kNatsToken}}),
+                   {std::string("WOJAK_SOURCES_NATS_AUTH_TOKEN=") + kNatsToken}},
+        BrokerCase{"mqtt",
+                   "    host: 127.0.0.1\n"
+                   "    port: " +
+                       ClosedPort() +
+                       "\n"
+                       "    username: wojak\n",
+                   {std::string("WOJAK_SOURCES_MQTT_PASSWORD=") + kMqttPassword}}),
     [](const ::testing::TestParamInfo<BrokerCase>& info) {
       return info.param.source + std::to_string(info.index);
     });
