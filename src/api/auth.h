@@ -26,7 +26,6 @@ class TokenAuthenticator {
   // the access is kRead when no read token is configured, kNone otherwise.
   AuthResult Authenticate(std::optional<std::string_view> authorization) const;
   bool admin_enabled() const { return admin_token_.has_value(); }
-  bool rms_enabled() const { return rms_token_.has_value() || admin_token_.has_value(); }
 
  private:
   std::optional<std::string> read_token_;

@@ -45,7 +45,6 @@ TEST(TokenAuthenticatorTest, WrongOrMalformedTokenIsBadCredentials) {
 TEST(TokenAuthenticatorTest, AdminDisabledWithoutAdminToken) {
   TokenAuthenticator auth(std::nullopt, "rms-secret", std::nullopt);
   EXPECT_FALSE(auth.admin_enabled());
-  EXPECT_TRUE(auth.rms_enabled());
   EXPECT_TRUE(auth.Authenticate("Bearer admin-secret").bad_credentials);
 }
 
