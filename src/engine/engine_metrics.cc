@@ -6,8 +6,10 @@
 namespace wojak {
 namespace {
 
-constexpr std::array<const char*, kRequestKindCount> kRequestKindNames = {
-    "order", "cancel", "modify", "verdict", "admin", "ping"};
+// Request kinds the sequencer decides (every kind before kPing), as label values.
+constexpr size_t kDecidedRequestKinds = static_cast<size_t>(RequestKind::kPing);
+constexpr std::array<const char*, kDecidedRequestKinds> kRequestKindNames = {
+    "order", "cancel", "modify", "verdict", "admin"};
 
 }  // namespace
 
@@ -66,7 +68,8 @@ EngineMetrics::EngineMetrics()
   CounterFamily decisions = registry.AddCounterFamily(
       "wojak_decisions_total", "Replies to client requests by request kind and decision.",
       {"request", "decision"});
-  for (size_t request = 0; request < kRequestKindCount; ++request) {
+  // Pings are answered by the transport and never decided, so they get no series.
+  for (size_t request = 0; request < kDecidedRequestKinds; ++request) {
     for (size_t kind = 0; kind < kDecisionKindCount; ++kind) {
       decisions_[request][kind] =
           &decisions.WithLabels({kRequestKindNames[request],
@@ -84,7 +87,9 @@ EngineMetrics::EngineMetrics()
 
 void EngineMetrics::CountDecision(RequestKind request, const Decision& decision) {
   const auto kind = static_cast<size_t>(decision.kind);
-  if (kind < kDecisionKindCount) decisions_[static_cast<size_t>(request)][kind]->Increment();
+  Counter* counter =
+      kind < kDecisionKindCount ? decisions_[static_cast<size_t>(request)][kind] : nullptr;
+  if (counter != nullptr) counter->Increment();
   if (request != RequestKind::kOrder) return;
   for (const Reason& reason : decision.reasons) {
     const auto code = static_cast<size_t>(reason.code);
