@@ -147,11 +147,11 @@ int MosquittoPublishLines(const MosquittoBroker& broker, const std::string& topi
   for (const std::string& line : lines) text += line + "\n";
   const std::string input = dir + "/mosquitto_pub.input";
   WriteFile(input, text);
-  ChildProcess publisher = ChildProcess::Start(
-      {"/bin/sh", "-c",
-       "exec mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) + " -q 1 -t '" +
-           topic + "' -l < '" + input + "'"},
-      dir + "/mosquitto_pub.log");
+  ChildProcess publisher =
+      ChildProcess::Start({"/bin/sh", "-c",
+                           "exec mosquitto_pub -h 127.0.0.1 -p " + std::to_string(broker.port()) +
+                               " -q 1 -t '" + topic + "' -l < '" + input + "'"},
+                          dir + "/mosquitto_pub.log");
   return publisher.Wait(60s);
 }
 

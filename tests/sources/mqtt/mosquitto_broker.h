@@ -32,9 +32,9 @@ class MosquittoBroker {
   void Pause() { process_.Signal(SIGSTOP); }
   void Resume() { process_.Signal(SIGCONT); }
   int port() const { return port_; }
-  sidecar::mqtt::MqttClientOptions ClientOptions(const std::string& client_id,
-                                                 sidecar::mqtt::MqttVersion version =
-                                                     sidecar::mqtt::MqttVersion::k311) const;
+  sidecar::mqtt::MqttClientOptions ClientOptions(
+      const std::string& client_id,
+      sidecar::mqtt::MqttVersion version = sidecar::mqtt::MqttVersion::k311) const;
   std::string log() const { return ReadFile(dir_ + "/mosquitto.log"); }
 
  private:

@@ -23,8 +23,8 @@ class MqttFixture final : public SourceFixture {
 
   Status Start(const std::string& directory) override {
     broker_ = std::make_unique<MosquittoBroker>(directory, "max_inflight_messages 100\n");
-    WOJAK_ASSIGN_OR_RETURN(publisher_,
-                           mq::MqttClient::Connect(broker_->ClientOptions("conformance-publisher")));
+    WOJAK_ASSIGN_OR_RETURN(
+        publisher_, mq::MqttClient::Connect(broker_->ClientOptions("conformance-publisher")));
     WOJAK_ASSIGN_OR_RETURN(reader_client_,
                            mq::MqttClient::Connect(broker_->ClientOptions("conformance-reader")));
     WOJAK_RETURN_IF_ERROR(
@@ -42,9 +42,7 @@ class MqttFixture final : public SourceFixture {
            "    reconnect_initial: 50ms\n";
   }
 
-  std::vector<std::string> SidecarEnvironment() const override {
-    return {"WOJAK_LOG_LEVEL=debug"};
-  }
+  std::vector<std::string> SidecarEnvironment() const override { return {"WOJAK_LOG_LEVEL=debug"}; }
 
   Status SidecarStarted(const std::string& log_path) override {
     log_path_ = log_path;

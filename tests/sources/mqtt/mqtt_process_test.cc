@@ -77,9 +77,8 @@ class MqttProcessTest : public ::testing::Test {
   void StartEngine() {
     engine_ = ChildProcess::Start(
         {WojakBinary(), "engine", "--config", dir_.File("engine.yaml"), "--data", dir_.path(),
-         "--endpoint", endpoint(), "--instruments",
-         SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
-         SourceDir() + "/tests/testdata/freeze_limits.csv"},
+         "--endpoint", endpoint(), "--instruments", SourceDir() + "/tests/testdata/instruments.csv",
+         "--freeze", SourceDir() + "/tests/testdata/freeze_limits.csv"},
         dir_.File("engine.log"));
     ASSERT_TRUE(WaitUntil(
         [&] {
@@ -95,19 +94,27 @@ class MqttProcessTest : public ::testing::Test {
               "log:\n"
               "  level: debug\n"
               "sidecar:\n"
-              "  window: " + std::to_string(window) + "\n"
-              "  request_timeout: 60s\n"
-              "  heartbeat_interval: 30s\n"
-              "sources:\n"
-              "  mqtt:\n"
-              "    host: 127.0.0.1\n"
-              "    port: " + std::to_string(broker_->port()) + "\n"
-              "    protocol: '" + protocol + "'\n"
-              "    client_id: wojak-test-sidecar\n"
-              "    receive_maximum: " + std::to_string(window) + "\n"
-              "    keep_alive: 10s\n"
-              "    reconnect_initial: 50ms\n"
-              "    reconnect_max: 500ms\n");
+              "  window: " +
+                  std::to_string(window) +
+                  "\n"
+                  "  request_timeout: 60s\n"
+                  "  heartbeat_interval: 30s\n"
+                  "sources:\n"
+                  "  mqtt:\n"
+                  "    host: 127.0.0.1\n"
+                  "    port: " +
+                  std::to_string(broker_->port()) +
+                  "\n"
+                  "    protocol: '" +
+                  protocol +
+                  "'\n"
+                  "    client_id: wojak-test-sidecar\n"
+                  "    receive_maximum: " +
+                  std::to_string(window) +
+                  "\n"
+                  "    keep_alive: 10s\n"
+                  "    reconnect_initial: 50ms\n"
+                  "    reconnect_max: 500ms\n");
     const size_t before = Count(ReadFile(dir_.File("sidecar.log")), "mqtt_connected");
     sidecar_ = ChildProcess::Start({WojakBinary(), "sidecar", "--source", "mqtt", "--config",
                                     dir_.File("sidecar.yaml"), "--endpoint", endpoint()},
@@ -131,7 +138,8 @@ class MqttProcessTest : public ::testing::Test {
 
   void PublishOrders(MqttTestClient& publisher, int from, int to) {
     std::vector<mq::MqttOutgoing> batch;
-    for (int i = from; i < to; ++i) batch.push_back({"wojak/orders/s1", OrderJson(i), 1, false, {}});
+    for (int i = from; i < to; ++i)
+      batch.push_back({"wojak/orders/s1", OrderJson(i), 1, false, {}});
     publisher.PublishAll(batch);
   }
 
@@ -216,8 +224,8 @@ TEST_F(MqttProcessTest, DecidesOrdersFromMosquittoPubPublishesDecisionsAndDeadLe
   bool dead_lettered = false;
   for (const auto& p : observer.received()) {
     if (p.topic == "wojak/dead-letter") {
-      dead_lettered = json::parse(p.payload)["reason"].get<std::string>().find("colour") !=
-                      std::string::npos;
+      dead_lettered =
+          json::parse(p.payload)["reason"].get<std::string>().find("colour") != std::string::npos;
     }
   }
   EXPECT_TRUE(dead_lettered);
@@ -238,8 +246,7 @@ TEST_F(MqttProcessTest, KilledSidecarsUnacknowledgedOrdersComeBackDupAndAreAnswe
   engine_.Signal(SIGSTOP);
   PublishOrders(publisher, 0, kOrders);
   ASSERT_TRUE(WaitUntil(
-      [&] { return Count(ReadFile(dir_.File("sidecar.log")), "mqtt_received") == kOrders; },
-      30s))
+      [&] { return Count(ReadFile(dir_.File("sidecar.log")), "mqtt_received") == kOrders; }, 30s))
       << "the sidecar should have received all " << kOrders << " orders";
   // Freeze the broker, then let the engine decide everything: the sidecar publishes the
   // decisions but the broker cannot acknowledge them, so no order is acknowledged. Kill the

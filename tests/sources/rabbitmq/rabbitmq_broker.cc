@@ -26,9 +26,9 @@ std::string Script() { return SourceDir() + "/tests/testbeds/rabbitmq.sh"; }
 std::string RunScript(const std::vector<std::string>& args, std::chrono::seconds timeout,
                       int* exit_code) {
   static std::atomic<int> counter{0};
-  const std::string log = std::filesystem::temp_directory_path() /
-                          ("wojak-rabbitmq-" + std::to_string(getpid()) + "-" +
-                           std::to_string(counter++) + ".log");
+  const std::string log =
+      std::filesystem::temp_directory_path() /
+      ("wojak-rabbitmq-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".log");
   std::vector<std::string> argv = {"/bin/bash", Script()};
   argv.insert(argv.end(), args.begin(), args.end());
   ChildProcess child = ChildProcess::Start(argv, log);
@@ -242,8 +242,8 @@ void AmqpTestClient::DeleteQueue(const std::string& queue) {
 }
 
 int AmqpTestClient::Ready(const std::string& queue) {
-  amqp_queue_declare_ok_t* ok = amqp_queue_declare(reader_->state(), 1, rmq::StringBytes(queue),
-                                                   1, 0, 0, 0, amqp_empty_table);
+  amqp_queue_declare_ok_t* ok = amqp_queue_declare(reader_->state(), 1, rmq::StringBytes(queue), 1,
+                                                   0, 0, 0, amqp_empty_table);
   Status status = reader_->LastReply("checking " + queue);
   if (!status.ok()) {
     Reconnect();

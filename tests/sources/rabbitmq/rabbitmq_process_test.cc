@@ -94,9 +94,8 @@ class RabbitProcessTest : public ::testing::Test {
   void StartEngine() {
     engine_ = ChildProcess::Start(
         {WojakBinary(), "engine", "--config", dir_.File("engine.yaml"), "--data", dir_.path(),
-         "--endpoint", endpoint(), "--instruments",
-         SourceDir() + "/tests/testdata/instruments.csv", "--freeze",
-         SourceDir() + "/tests/testdata/freeze_limits.csv"},
+         "--endpoint", endpoint(), "--instruments", SourceDir() + "/tests/testdata/instruments.csv",
+         "--freeze", SourceDir() + "/tests/testdata/freeze_limits.csv"},
         dir_.File("engine.log"));
     ASSERT_TRUE(WaitUntil(
         [&] {
@@ -112,23 +111,31 @@ class RabbitProcessTest : public ::testing::Test {
   void StartSidecar(int window = 256) {
     WriteFile(dir_.File("sidecar.yaml"),
               "sidecar:\n"
-              "  window: " + std::to_string(window) + "\n"
-              "  request_timeout: 60s\n"
-              "  heartbeat_interval: 30s\n"
-              "sources:\n"
-              "  rabbitmq:\n"
-              "    host: 127.0.0.1\n"
-              "    port: " + std::to_string(broker->port()) + "\n"
-              "    queue: " + queue_ + "\n"
-              "    prefetch: " + std::to_string(window) + "\n"
-              "    reconnect_initial: 100ms\n"
-              "    reconnect_max: 1s\n"
-              "    heartbeat: 10s\n");
+              "  window: " +
+                  std::to_string(window) +
+                  "\n"
+                  "  request_timeout: 60s\n"
+                  "  heartbeat_interval: 30s\n"
+                  "sources:\n"
+                  "  rabbitmq:\n"
+                  "    host: 127.0.0.1\n"
+                  "    port: " +
+                  std::to_string(broker->port()) +
+                  "\n"
+                  "    queue: " +
+                  queue_ +
+                  "\n"
+                  "    prefetch: " +
+                  std::to_string(window) +
+                  "\n"
+                  "    reconnect_initial: 100ms\n"
+                  "    reconnect_max: 1s\n"
+                  "    heartbeat: 10s\n");
     const size_t connected_before = Count(ReadFile(dir_.File("sidecar.log")), "rabbitmq_connected");
-    sidecar_ = ChildProcess::Start({WojakBinary(), "sidecar", "--source", "rabbitmq", "--config",
-                                    dir_.File("sidecar.yaml"), "--endpoint", endpoint()},
-                                   dir_.File("sidecar.log"),
-                                   {"WOJAK_SOURCES_RABBITMQ_PASSWORD=guest"});
+    sidecar_ =
+        ChildProcess::Start({WojakBinary(), "sidecar", "--source", "rabbitmq", "--config",
+                             dir_.File("sidecar.yaml"), "--endpoint", endpoint()},
+                            dir_.File("sidecar.log"), {"WOJAK_SOURCES_RABBITMQ_PASSWORD=guest"});
     ASSERT_TRUE(WaitUntil(
         [&] {
           return Count(ReadFile(dir_.File("sidecar.log")), "rabbitmq_connected") >
@@ -260,8 +267,8 @@ TEST_F(RabbitProcessTest, KilledSidecarsDecidedButUnackedMessagesComeBackAndAreA
   client_ = std::make_unique<AmqpTestClient>(broker->connection_options());
 
   std::optional<FetchedMessage> peek;
-  ASSERT_TRUE(WaitUntil([&] { return (peek = client_->Get(queue_, /*requeue=*/true)).has_value(); },
-                        10s));
+  ASSERT_TRUE(
+      WaitUntil([&] { return (peek = client_->Get(queue_, /*requeue=*/true)).has_value(); }, 10s));
   EXPECT_TRUE(peek->redelivered) << "the broker flags what the dead consumer held";
 
   ASSERT_NO_FATAL_FAILURE(StartSidecar(kOrders));
@@ -306,8 +313,7 @@ TEST_F(RabbitProcessTest, BrokerRestartMidStreamLosesNothingAndDecidesNothingTwi
   // redeliver them. The rest of the stream waits in the queue.
   engine_.Signal(SIGSTOP);
   PublishOrders(kWarmUp, kBefore);
-  ASSERT_TRUE(WaitUntil([&] { return client_->Ready(queue_) == kBefore - kWarmUp - kWindow; },
-                        30s))
+  ASSERT_TRUE(WaitUntil([&] { return client_->Ready(queue_) == kBefore - kWarmUp - kWindow; }, 30s))
       << "the sidecar should hold a full window (" << kWindow << ") unacked";
   client_.reset();  // its connections die with the broker
   broker->Stop();

@@ -57,8 +57,7 @@ class MqttBenchBroker final : public SourceBenchBroker {
     const std::string config = directory + "/mosquitto.conf";
     std::ofstream(config) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n"
                           << "persistence false\nlog_dest stderr\nlog_type error\n"
-                          << "max_inflight_messages " << kInflight
-                          << "\nmax_queued_messages 0\n"
+                          << "max_inflight_messages " << kInflight << "\nmax_queued_messages 0\n"
                           << (geteuid() == 0 ? "user root\n" : "");
     pid_ = fork();
     if (pid_ == 0) {
@@ -94,8 +93,8 @@ class MqttBenchBroker final : public SourceBenchBroker {
   }
 
   std::string SidecarConfig() const override {
-    return "    host: 127.0.0.1\n    port: " + std::to_string(port_) + "\n    client_id: " +
-           kSidecarClient + "\n    topics: [\"" + kOrdersFilter + "\"]\n";
+    return "    host: 127.0.0.1\n    port: " + std::to_string(port_) +
+           "\n    client_id: " + kSidecarClient + "\n    topics: [\"" + kOrdersFilter + "\"]\n";
   }
 
   StatusOr<uint64_t> Settled() override {

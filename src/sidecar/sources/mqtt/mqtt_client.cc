@@ -202,8 +202,7 @@ class TlsTransport final : public MqttClient::Transport {
         return fail(DeadlineExceeded("TLS handshake with " + o.host + " timed out"));
       }
     }
-    return std::unique_ptr<MqttClient::Transport>(
-        std::make_unique<TlsTransport>(fd, context, ssl));
+    return std::unique_ptr<MqttClient::Transport>(std::make_unique<TlsTransport>(fd, context, ssl));
   }
 
   Status WriteAll(std::string_view bytes) override {
@@ -340,7 +339,8 @@ Status MqttClient::Fill(milliseconds max_wait) {
 
 Status MqttClient::Drain(std::vector<MqttEvent>& events) {
   for (;;) {
-    StatusOr<std::optional<RawPacket>> taken = TakePacket(in_, in_offset_, options_.max_packet_size);
+    StatusOr<std::optional<RawPacket>> taken =
+        TakePacket(in_, in_offset_, options_.max_packet_size);
     if (!taken.ok()) {
       broken_ = true;
       return taken.status();
@@ -391,11 +391,11 @@ Status MqttClient::Drain(std::vector<MqttEvent>& events) {
         break;
       case PacketType::kDisconnect: {
         StatusOr<DisconnectPacket> disconnect = DecodeDisconnect(raw, options_.version);
-        status = Unavailable(
-            "the broker disconnected us" +
-            (disconnect.ok() ? " (reason " + std::to_string(disconnect->reason_code) + " " +
-                                   disconnect->properties.reason_string + ")"
-                             : std::string()));
+        status =
+            Unavailable("the broker disconnected us" +
+                        (disconnect.ok() ? " (reason " + std::to_string(disconnect->reason_code) +
+                                               " " + disconnect->properties.reason_string + ")"
+                                         : std::string()));
         break;
       }
       default:
@@ -470,8 +470,8 @@ Status MqttClient::Subscribe(const std::vector<std::string>& filters, uint8_t qo
   }
   for (size_t i = 0; i < suback_->reason_codes.size() && i < filters.size(); ++i) {
     if (suback_->reason_codes[i] >= 0x80) {
-      return PermissionDenied("the broker refused the subscription to '" + filters[i] +
-                              "' (code " + std::to_string(suback_->reason_codes[i]) + ")");
+      return PermissionDenied("the broker refused the subscription to '" + filters[i] + "' (code " +
+                              std::to_string(suback_->reason_codes[i]) + ")");
     }
   }
   return OkStatus();
@@ -498,8 +498,7 @@ StatusOr<uint16_t> MqttClient::Publish(const MqttOutgoing& message) {
 
 Status MqttClient::SendThrottled() {
   // outgoing_ counts sent and waiting publishes alike; the sent ones are the difference.
-  while (!throttled_.empty() &&
-         outgoing_.size() - throttled_.size() < broker_receive_maximum_) {
+  while (!throttled_.empty() && outgoing_.size() - throttled_.size() < broker_receive_maximum_) {
     WOJAK_RETURN_IF_ERROR(Send(throttled_.front()));
     throttled_.pop_front();
   }
@@ -524,9 +523,9 @@ Status MqttClient::PublishConfirmed(std::span<const MqttOutgoing> messages, mill
   while (!waiting.empty() && first_error.ok()) {
     const milliseconds left = Remaining(deadline);
     if (left.count() == 0) {
-      first_error = DeadlineExceeded(std::to_string(waiting.size()) + " of " +
-                                     std::to_string(messages.size()) +
-                                     " publishes not acknowledged");
+      first_error =
+          DeadlineExceeded(std::to_string(waiting.size()) + " of " +
+                           std::to_string(messages.size()) + " publishes not acknowledged");
       break;
     }
     StatusOr<std::vector<MqttEvent>> events = Read(left);

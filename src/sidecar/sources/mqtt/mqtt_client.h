@@ -6,10 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -91,7 +91,8 @@ class MqttClient {
   StatusOr<std::vector<MqttEvent>> Read(std::chrono::milliseconds max_wait);
   // The sink's call: publishes every message at QoS 1 and waits for all PUBACKs. OK only when
   // the broker acknowledged each; publishes from the broker that arrive meanwhile are kept.
-  Status PublishConfirmed(std::span<const MqttOutgoing> messages, std::chrono::milliseconds timeout);
+  Status PublishConfirmed(std::span<const MqttOutgoing> messages,
+                          std::chrono::milliseconds timeout);
   // Sends DISCONNECT (normal: the session stays, the will is discarded) and closes.
   void Disconnect();
 

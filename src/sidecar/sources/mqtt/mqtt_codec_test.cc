@@ -28,9 +28,8 @@ TEST(MqttCodecTest, Connect311HasTheProtocolLevelFlagsAndPayload) {
   connect.keep_alive_seconds = 30;
   connect.username = "u";
   connect.password = "p";
-  EXPECT_EQ(EncodeConnect(connect),
-            Bytes({0x10, 20, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xC0, 0, 30, 0, 2, 'c', '1', 0, 1, 'u',
-                   0, 1, 'p'}));
+  EXPECT_EQ(EncodeConnect(connect), Bytes({0x10, 20, 0, 4,   'M', 'Q', 'T', 'T', 4, 0xC0, 0,
+                                           30,   0,  2, 'c', '1', 0,   1,   'u', 0, 1,    'p'}));
 }
 
 TEST(MqttCodecTest, Connect5CarriesSessionExpiryAndReceiveMaximum) {
@@ -41,8 +40,8 @@ TEST(MqttCodecTest, Connect5CarriesSessionExpiryAndReceiveMaximum) {
   connect.keep_alive_seconds = 10;
   connect.properties.session_expiry_interval = 60;
   connect.properties.receive_maximum = 100;
-  EXPECT_EQ(EncodeConnect(connect), Bytes({0x10, 22, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x00, 0, 10, 8,
-                                           0x11, 0, 0, 0, 60, 0x21, 0, 100, 0, 1, 'c'}));
+  EXPECT_EQ(EncodeConnect(connect), Bytes({0x10, 22, 0, 4, 'M', 'Q',  'T', 'T', 5, 0x00, 0,  10, 8,
+                                           0x11, 0,  0, 0, 60,  0x21, 0,   100, 0, 1,    'c'}));
 }
 
 TEST(MqttCodecTest, PublishRoundTripsAtQos1In311) {

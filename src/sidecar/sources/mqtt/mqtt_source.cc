@@ -236,10 +236,10 @@ MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
       }
     }
   }
-  options.topic_prefix = section.String(
-      "topic_prefix", defaults.topic_prefix,
-      "decisions are published to <prefix>/decisions/<account>, dead letters to "
-      "<prefix>/dead-letter");
+  options.topic_prefix =
+      section.String("topic_prefix", defaults.topic_prefix,
+                     "decisions are published to <prefix>/decisions/<account>, dead letters to "
+                     "<prefix>/dead-letter");
   if (!ValidTopicName(options.topic_prefix)) {
     section.Error("topic_prefix", "must be a topic name without wildcards");
   }
@@ -254,7 +254,8 @@ MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
   options.publish_timeout = section.Duration(
       "publish_timeout", defaults.publish_timeout,
       "a decision not acknowledged by the broker within this: the connection is rebuilt");
-  if (options.reconnect_initial.count() <= 0) section.Error("reconnect_initial", "must be positive");
+  if (options.reconnect_initial.count() <= 0)
+    section.Error("reconnect_initial", "must be positive");
   if (options.reconnect_max < options.reconnect_initial) {
     section.Error("reconnect_max", "must not be below reconnect_initial");
   }
@@ -303,8 +304,7 @@ Status MqttSource::Start() {
   Status status = Connect();
   if (status.ok()) return status;
   // An unreachable broker is waited for (with backoff); refused credentials or topics are fatal.
-  if (status.code() == StatusCode::kUnavailable ||
-      status.code() == StatusCode::kDeadlineExceeded) {
+  if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kDeadlineExceeded) {
     TearDown(status);
     return OkStatus();
   }
@@ -399,14 +399,13 @@ void MqttSource::Received(PublishPacket publish) {
                              {"qos", static_cast<int64_t>(publish.qos)},
                              {"dup", publish.dup}});
   Message message;
-  message.kind = std::any_of(options_.cancel_topics.begin(), options_.cancel_topics.end(),
-                             [&](const std::string& filter) {
-                               return TopicMatches(filter, publish.topic);
-                             })
-                     ? MessageKind::kCancel
-                     : MessageKind::kNewOrder;
-  message.identity = MqttIdentity(publish.topic, publish.properties.UserProperty("message_id"),
-                                  publish.payload);
+  message.kind =
+      std::any_of(options_.cancel_topics.begin(), options_.cancel_topics.end(),
+                  [&](const std::string& filter) { return TopicMatches(filter, publish.topic); })
+          ? MessageKind::kCancel
+          : MessageKind::kNewOrder;
+  message.identity =
+      MqttIdentity(publish.topic, publish.properties.UserProperty("message_id"), publish.payload);
   message.body = std::move(publish.payload);
   message.delivery_attempt = publish.dup ? 2 : 1;
   message.handle = std::move(inbound);
@@ -613,8 +612,8 @@ Status MqttSource::DeadLetter(const Message& message, const DeadLetterInfo& info
   answer["error"] = info.reason;
   const std::string account = AccountOf(info.decision, message.body);
   if (!account.empty()) {
-    publishes.push_back(DecisionMessage(DecisionTopic(options_.topic_prefix, account),
-                                        answer.dump(), *inbound));
+    publishes.push_back(
+        DecisionMessage(DecisionTopic(options_.topic_prefix, account), answer.dump(), *inbound));
   }
   if (!inbound->response_topic.empty() && ValidTopicName(inbound->response_topic)) {
     publishes.push_back(DecisionMessage(inbound->response_topic, answer.dump(), *inbound));

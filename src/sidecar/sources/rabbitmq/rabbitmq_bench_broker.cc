@@ -65,8 +65,8 @@ class RabbitBenchBroker final : public SourceBenchBroker {
     WOJAK_ASSIGN_OR_RETURN(stats_, RabbitConnection::Open(options_, "wojak bench"));
     WOJAK_RETURN_IF_ERROR(stats_->OpenChannel(1));
     amqp_connection_state_t state = stats_->state();
-    amqp_exchange_declare(state, 1, amqp_cstring_bytes(kExchange), amqp_cstring_bytes("fanout"),
-                          0, 1, 0, 0, amqp_empty_table);
+    amqp_exchange_declare(state, 1, amqp_cstring_bytes(kExchange), amqp_cstring_bytes("fanout"), 0,
+                          1, 0, 0, amqp_empty_table);
     WOJAK_RETURN_IF_ERROR(stats_->LastReply("declaring the bench exchange"));
     for (const char* queue : {kOrders, kBare, kReplies}) {
       RabbitTable arguments;
@@ -109,9 +109,8 @@ class RabbitBenchBroker final : public SourceBenchBroker {
   }
 
   StatusOr<uint64_t> Settled() override {
-    amqp_queue_declare_ok_t* ok =
-        amqp_queue_declare(stats_->state(), 1, amqp_cstring_bytes(kReplies), 1, 0, 0, 0,
-                           amqp_empty_table);
+    amqp_queue_declare_ok_t* ok = amqp_queue_declare(
+        stats_->state(), 1, amqp_cstring_bytes(kReplies), 1, 0, 0, 0, amqp_empty_table);
     WOJAK_RETURN_IF_ERROR(stats_->LastReply("reading the reply count"));
     return static_cast<uint64_t>(ok->message_count);
   }
@@ -133,8 +132,8 @@ class RabbitBenchBroker final : public SourceBenchBroker {
       amqp_maybe_release_buffers(state);
       WOJAK_RETURN_IF_ERROR(
           consumer->Reply(amqp_consume_message(state, &envelope, &timeout, 0), "consuming"));
-      WOJAK_RETURN_IF_ERROR(consumer->Library(
-          amqp_basic_ack(state, 1, envelope.delivery_tag, 0), "basic.ack"));
+      WOJAK_RETURN_IF_ERROR(
+          consumer->Library(amqp_basic_ack(state, 1, envelope.delivery_tag, 0), "basic.ack"));
       amqp_destroy_envelope(&envelope);
       ++received;
     }

@@ -28,16 +28,21 @@ RabbitConnectionOptions ReadRabbitConnectionOptions(ConfigSection& section) {
   RabbitConnectionOptions defaults;
   RabbitConnectionOptions options;
   options.host = section.String("host", defaults.host, "broker host name or address");
-  options.port = static_cast<uint16_t>(
-      section.Int("port", defaults.port, "broker AMQP port (5671 is customary with TLS)", 1, 65535));
+  options.port = static_cast<uint16_t>(section.Int(
+      "port", defaults.port, "broker AMQP port (5671 is customary with TLS)", 1, 65535));
   options.vhost = section.String("vhost", defaults.vhost, "virtual host");
-  options.username = section.String("username", defaults.username, "user name (PLAIN login)");
+  options.username = section.String("username", defaults.username, "user name");
+  options.external_auth =
+      section.Enum("sasl_mechanism", "plain", {"plain", "external"},
+                   "plain: user name and password; external: the TLS client certificate "
+                   "(broker plugin rabbitmq_auth_mechanism_ssl), no password") == "external";
   std::optional<std::string> password = section.Secret(
-      "password", "the user's password (environment variable or password_file; required)");
+      "password",
+      "the user's password (environment variable or password_file; required with plain)");
   if (password) {
     RegisterSecret(*password);
     options.password = std::move(*password);
-  } else {
+  } else if (!options.external_auth) {
     section.Error("password", "missing: set the environment variable or password_file");
   }
   options.heartbeat = std::chrono::duration_cast<std::chrono::seconds>(section.Duration(
@@ -67,6 +72,9 @@ RabbitConnectionOptions ReadRabbitConnectionOptions(ConfigSection& section) {
   }
   if (options.tls.enabled && options.tls.verify_peer && options.tls.ca_file.empty()) {
     tls.Error("ca_file", "required when verify_peer is on");
+  }
+  if (options.external_auth && (!options.tls.enabled || options.tls.cert_file.empty())) {
+    section.Error("sasl_mechanism", "external needs tls.enabled and a tls.cert_file");
   }
   return options;
 }
@@ -207,9 +215,15 @@ StatusOr<std::unique_ptr<RabbitConnection>> RabbitConnection::Open(
   property.value.kind = AMQP_FIELD_KIND_UTF8;
   property.value.value.bytes = StringBytes(name);
   amqp_table_t properties{1, &property};
-  amqp_rpc_reply_t login = amqp_login_with_properties(
-      state, options.vhost.c_str(), 0, kFrameMax, static_cast<int>(options.heartbeat.count()),
-      &properties, AMQP_SASL_METHOD_PLAIN, options.username.c_str(), options.password.c_str());
+  const int heartbeat = static_cast<int>(options.heartbeat.count());
+  amqp_rpc_reply_t login =
+      options.external_auth
+          ? amqp_login_with_properties(state, options.vhost.c_str(), 0, kFrameMax, heartbeat,
+                                       &properties, AMQP_SASL_METHOD_EXTERNAL,
+                                       options.username.c_str())
+          : amqp_login_with_properties(state, options.vhost.c_str(), 0, kFrameMax, heartbeat,
+                                       &properties, AMQP_SASL_METHOD_PLAIN,
+                                       options.username.c_str(), options.password.c_str());
   Status status = connection->Reply(login, "logging in to " + where);
   if (!status.ok()) return status;
   connection->broken_ = false;

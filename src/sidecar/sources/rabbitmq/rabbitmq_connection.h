@@ -32,6 +32,9 @@ struct RabbitConnectionOptions {
   std::string vhost = "/";
   std::string username = "guest";
   std::string password;
+  // SASL EXTERNAL: the broker authenticates the TLS client certificate
+  // (rabbitmq_auth_mechanism_ssl) instead of a password.
+  bool external_auth = false;
   std::chrono::seconds heartbeat{30};
   std::chrono::milliseconds connect_timeout{5000};
   // Longest wait for a broker answer to a synchronous method (declare, qos, consume).
@@ -39,8 +42,8 @@ struct RabbitConnectionOptions {
   RabbitTlsOptions tls;
 };
 
-// Reads host, port, vhost, username, password (a secret), heartbeat, connect_timeout and tls.*
-// from `section`; violations are reported through it.
+// Reads host, port, vhost, username, sasl_mechanism, password (a secret), heartbeat,
+// connect_timeout and tls.* from `section`; violations are reported through it.
 RabbitConnectionOptions ReadRabbitConnectionOptions(ConfigSection& section);
 
 // An amqp_table_t whose keys and string values it owns; pass table() while the builder lives.

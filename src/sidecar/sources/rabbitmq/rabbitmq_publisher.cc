@@ -71,12 +71,12 @@ StatusOr<uint64_t> RabbitPublisher::Publish(const RabbitOutgoing& message) {
     properties.headers = headers.table();
   }
 
-  const int rc = amqp_basic_publish(connection_->state(), kPublishChannel,
-                                    StringBytes(message.exchange), StringBytes(message.routing_key),
-                                    message.mandatory ? 1 : 0, 0, &properties,
-                                    StringBytes(message.body));
-  WOJAK_RETURN_IF_ERROR(connection_->Library(rc, "publishing to exchange '" + message.exchange +
-                                                     "' key '" + message.routing_key + "'"));
+  const int rc =
+      amqp_basic_publish(connection_->state(), kPublishChannel, StringBytes(message.exchange),
+                         StringBytes(message.routing_key), message.mandatory ? 1 : 0, 0,
+                         &properties, StringBytes(message.body));
+  WOJAK_RETURN_IF_ERROR(connection_->Library(
+      rc, "publishing to exchange '" + message.exchange + "' key '" + message.routing_key + "'"));
   ++next_sequence_;
   pending_.emplace(sequence, Pending{Clock::now(), {}});
   return sequence;
@@ -124,9 +124,9 @@ Status RabbitPublisher::HandleFrame(const amqp_frame_t& frame, std::vector<Rabbi
       amqp_message_t message;
       amqp_rpc_reply_t reply = amqp_read_message(connection_->state(), frame.channel, &message, 0);
       WOJAK_RETURN_IF_ERROR(connection_->Reply(reply, "reading a returned message"));
-      const amqp_table_t* headers =
-          (message.properties._flags & AMQP_BASIC_HEADERS_FLAG) ? &message.properties.headers
-                                                                : nullptr;
+      const amqp_table_t* headers = (message.properties._flags & AMQP_BASIC_HEADERS_FLAG)
+                                        ? &message.properties.headers
+                                        : nullptr;
       const int64_t sequence =
           headers == nullptr ? -1 : TableInt(*headers, kPublishSequenceHeader, -1);
       amqp_destroy_message(&message);
@@ -137,9 +137,8 @@ Status RabbitPublisher::HandleFrame(const amqp_frame_t& frame, std::vector<Rabbi
     case AMQP_CHANNEL_CLOSE_METHOD: {
       auto* close = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
       connection_->MarkBroken();
-      return Unavailable("broker closed the publish channel (" +
-                         std::to_string(close->reply_code) + " " +
-                         BytesToString(close->reply_text) + ")");
+      return Unavailable("broker closed the publish channel (" + std::to_string(close->reply_code) +
+                         " " + BytesToString(close->reply_text) + ")");
     }
     case AMQP_CONNECTION_CLOSE_METHOD: {
       auto* close = static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
@@ -206,16 +205,15 @@ StatusOr<RabbitQueueStats> RabbitPublisher::QueueStats(const std::string& queue)
     WOJAK_RETURN_IF_ERROR(connection_->OpenChannel(kStatsChannel));
     stats_channel_open_ = true;
   }
-  amqp_queue_declare_ok_t* ok = amqp_queue_declare(connection_->state(), kStatsChannel,
-                                                   StringBytes(queue), 1, 0, 0, 0, amqp_empty_table);
+  amqp_queue_declare_ok_t* ok = amqp_queue_declare(
+      connection_->state(), kStatsChannel, StringBytes(queue), 1, 0, 0, 0, amqp_empty_table);
   WOJAK_RETURN_IF_ERROR(connection_->LastReply("reading the depth of queue '" + queue + "'"));
   return RabbitQueueStats{ok->message_count, ok->consumer_count};
 }
 
 milliseconds RabbitPublisher::oldest_unconfirmed_age() const {
   if (pending_.empty()) return milliseconds(0);
-  return std::chrono::duration_cast<milliseconds>(Clock::now() -
-                                                  pending_.begin()->second.sent_at);
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - pending_.begin()->second.sent_at);
 }
 
 }  // namespace wojak::sidecar::rabbitmq

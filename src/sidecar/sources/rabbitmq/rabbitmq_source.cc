@@ -176,11 +176,11 @@ RabbitSourceOptions ReadRabbitSourceOptions(ConfigSection& section) {
       "(off: they must exist)");
   options.queue_type = section.Enum("queue_type", defaults.queue_type, {"quorum", "classic"},
                                     "x-queue-type of the queues declared (declare: true)");
-  options.prefetch = static_cast<int>(section.Int(
-      "prefetch", defaults.prefetch,
-      "basic.qos prefetch: unacked messages the broker hands out at once (set it to "
-      "sidecar.window)",
-      1, 65535));
+  options.prefetch = static_cast<int>(
+      section.Int("prefetch", defaults.prefetch,
+                  "basic.qos prefetch: unacked messages the broker hands out at once (set it to "
+                  "sidecar.window)",
+                  1, 65535));
   if (section.Bool("auto_ack", false,
                    "must stay false: the broker would forget each message as it is sent, before "
                    "the engine decided it")) {
@@ -230,7 +230,8 @@ RabbitSourceOptions ReadRabbitSourceOptions(ConfigSection& section) {
   options.stats_interval =
       section.Duration("stats_interval", defaults.stats_interval,
                        "how often the queue depth gauge is refreshed (0 = never)");
-  if (options.reconnect_initial.count() <= 0) section.Error("reconnect_initial", "must be positive");
+  if (options.reconnect_initial.count() <= 0)
+    section.Error("reconnect_initial", "must be positive");
   if (options.reconnect_max < options.reconnect_initial) {
     section.Error("reconnect_max", "must not be below reconnect_initial");
   }
@@ -293,8 +294,7 @@ Status RabbitSource::Start() {
   Status status = Connect();
   if (status.ok()) return status;
   // An unreachable broker is waited for (with backoff); a refused configuration is fatal.
-  if (status.code() == StatusCode::kUnavailable ||
-      status.code() == StatusCode::kDeadlineExceeded) {
+  if (status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kDeadlineExceeded) {
     TearDown(status);
     return OkStatus();
   }
@@ -333,7 +333,8 @@ Status RabbitSource::DeclareTopology(RabbitConnection& connection) {
         .String("x-dead-letter-routing-key", options_.queue);
     if (quorum) {
       // Quorum queues dead-letter at most once by default; a retry must not vanish.
-      retry.String("x-dead-letter-strategy", "at-least-once").String("x-overflow", "reject-publish");
+      retry.String("x-dead-letter-strategy", "at-least-once")
+          .String("x-overflow", "reject-publish");
     }
     amqp_queue_declare(state, kChannel, StringBytes(name), 0, 1, 0, 0, retry.table());
     WOJAK_RETURN_IF_ERROR(connection.LastReply("declaring delay queue '" + name + "'"));
@@ -597,14 +598,14 @@ Status RabbitSource::ReadDeliveries(size_t max_messages, milliseconds max_wait) 
     message.body = BytesToString(envelope.message.body);
     amqp_destroy_envelope(&envelope);
     if (delivery->identity.empty()) {
-      delivery->identity = RabbitIdentity(options_.queue, delivery->message_id,
-                                          delivery->exchange, delivery->routing_key, message.body);
+      delivery->identity = RabbitIdentity(options_.queue, delivery->message_id, delivery->exchange,
+                                          delivery->routing_key, message.body);
     }
     if (redelivered || redeliveries > 0) metrics_->redelivered.Increment();
     message.kind = delivery->type == "cancel" ? MessageKind::kCancel : MessageKind::kNewOrder;
     message.identity = delivery->identity;
-    message.delivery_attempt =
-        static_cast<uint32_t>(std::clamp<int64_t>(delivery->retries + redeliveries + 1, 1, 1000000));
+    message.delivery_attempt = static_cast<uint32_t>(
+        std::clamp<int64_t>(delivery->retries + redeliveries + 1, 1, 1000000));
     message.handle = delivery;
 
     if (delivery->message_id.empty() && delivery->retries == 0) {

@@ -23,8 +23,7 @@ Parsed Read(const std::string& yaml, std::map<std::string, std::string> environm
   auto document = ConfigDocument::Parse(yaml, &environment);
   EXPECT_TRUE(document.ok()) << document.status().ToString();
   parsed.document = std::move(document).value();
-  ConfigSection section =
-      parsed.document->Root().Section("sources", "").Section("rabbitmq", "");
+  ConfigSection section = parsed.document->Root().Section("sources", "").Section("rabbitmq", "");
   parsed.options = ReadRabbitSourceOptions(section);
   for (const std::string& error : parsed.document->errors().all()) parsed.errors += error + "\n";
   return parsed;
@@ -51,6 +50,18 @@ TEST(RabbitSourceOptionsTest, RequiresAPasswordFromTheEnvironmentOrAFile) {
   EXPECT_NE(parsed.errors.find("sources.rabbitmq.password"), std::string::npos) << parsed.errors;
 }
 
+TEST(RabbitSourceOptionsTest, ExternalAuthNeedsNoPasswordButAClientCertificate) {
+  Parsed parsed = Read(
+      "sources: {rabbitmq: {sasl_mechanism: external, tls: {enabled: true, ca_file: ca.pem, "
+      "cert_file: c.pem, key_file: k.pem}}}",
+      {});
+  EXPECT_EQ(parsed.errors, "");
+  EXPECT_TRUE(parsed.options.connection.external_auth);
+  Parsed without_certificate = Read("sources: {rabbitmq: {sasl_mechanism: external}}", {});
+  EXPECT_NE(without_certificate.errors.find("sources.rabbitmq.sasl_mechanism"), std::string::npos)
+      << without_certificate.errors;
+}
+
 TEST(RabbitSourceOptionsTest, RefusesAPasswordWrittenInTheFile) {
   Parsed parsed = Read("sources: {rabbitmq: {password: guest}}", {});
   EXPECT_NE(parsed.errors.find("sources.rabbitmq.password"), std::string::npos) << parsed.errors;
@@ -60,7 +71,8 @@ TEST(RabbitSourceOptionsTest, ReportsEveryViolationAtOnce) {
   Parsed parsed = Read(
       "sources: {rabbitmq: {queue: amq.orders, queue_type: lazy, retry_min_delay: 5s, "
       "retry_max_delay: 1s, tls: {enabled: true, cert_file: c.pem}}}");
-  for (const char* key : {"queue", "queue_type", "retry_max_delay", "tls.key_file", "tls.ca_file"}) {
+  for (const char* key :
+       {"queue", "queue_type", "retry_max_delay", "tls.key_file", "tls.ca_file"}) {
     EXPECT_NE(parsed.errors.find(std::string("sources.rabbitmq.") + key), std::string::npos)
         << key << "\n"
         << parsed.errors;
