@@ -195,10 +195,6 @@ StatusOr<std::string> RunTicksBench(const TicksBenchOptions& options) {
   load.id_prefix = "w";
   RunOrderLoad(instrument, engine->endpoint(), load);
 
-  load.orders = static_cast<uint64_t>(o.orders);
-  load.id_prefix = "i";
-  OrderLoadResult idle = RunOrderLoad(instrument, engine->endpoint(), load);
-
   int64_t marker_price = marker.ltp.value();
   auto flood = [&](const std::function<void()>& during) {
     marker.ltp = Paise::FromPaise(++marker_price);  // a value ticks.db has not seen yet
@@ -208,10 +204,30 @@ StatusOr<std::string> RunTicksBench(const TicksBenchOptions& options) {
     return running.Finish();
   };
   FloodResult alone = flood([] { std::this_thread::sleep_for(std::chrono::seconds(2)); });
-  load.id_prefix = "t";
-  OrderLoadResult with_ticks;
-  FloodResult busy =
-      flood([&] { with_ticks = RunOrderLoad(instrument, engine->endpoint(), load); });
+
+  // Idle and flooded phases alternate, so drift in the machine's background load is shared by
+  // both figures instead of landing on one of them.
+  const int rounds = std::max(1, std::min(o.rounds, o.orders));
+  load.orders = static_cast<uint64_t>(o.orders / rounds);
+  OrderLoadResult idle, with_ticks;
+  FloodResult busy;
+  auto add = [](OrderLoadResult& total, OrderLoadResult&& part) {
+    total.orders += part.orders;
+    total.acked += part.acked;
+    total.seconds += part.seconds;
+    total.latencies_us.insert(total.latencies_us.end(), part.latencies_us.begin(),
+                              part.latencies_us.end());
+  };
+  for (int round = 0; round < rounds && busy.status.ok(); ++round) {
+    load.id_prefix = "i" + std::to_string(round) + "-";
+    add(idle, RunOrderLoad(instrument, engine->endpoint(), load));
+    load.id_prefix = "t" + std::to_string(round) + "-";
+    FloodResult part =
+        flood([&] { add(with_ticks, RunOrderLoad(instrument, engine->endpoint(), load)); });
+    busy.ticks += part.ticks;
+    busy.seconds += part.seconds;
+    busy.status = part.status;
+  }
 
   const double rss_mb = engine->RssMb();
   const int exit_code = engine->Stop();
@@ -230,6 +246,7 @@ StatusOr<std::string> RunTicksBench(const TicksBenchOptions& options) {
       {"idle", LoadJson(idle)},
       {"with_ticks", LoadJson(with_ticks)},
       {"orders", idle.orders},
+      {"rounds", rounds},
       {"rate", o.rate},
       {"clients", o.clients},
       {"tick_batch", o.tick_batch},

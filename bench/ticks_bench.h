@@ -1,8 +1,8 @@
 // `wojak bench ticks`: does a tick flood slow order acknowledgement? A real engine process takes
-// paced orders (10,000/s by default) twice — idle, then while a publisher pushes ticks at full
-// speed into its tick socket — and the order p99 of both runs is compared; the ticks the engine
-// absorbed per second during the flood are measured end to end (a marker tick must reach the
-// engine's persisted tick table).
+// paced orders (10,000/s by default) in alternating phases — idle, then while a publisher pushes
+// ticks at full speed into its tick socket — and the order p99 of both conditions is compared;
+// the ticks the engine absorbed per second during the floods are measured end to end (a marker
+// tick sent last must reach the engine's persisted tick table).
 #pragma once
 
 #include <string>
@@ -12,7 +12,8 @@
 namespace wojak {
 
 struct TicksBenchOptions {
-  int orders = 50000;  // per phase
+  int orders = 50000;  // per condition (idle, with ticks)
+  int rounds = 4;      // idle and flooded phases alternate this many times
   int rate = 10000;    // orders/s
   int clients = 2;
   int window = 256;

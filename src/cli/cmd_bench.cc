@@ -56,7 +56,8 @@ int BenchE2e(const Args& args) {
 int BenchTicks(const Args& args) {
   const std::vector<FlagSpec> specs = {
       {"json", false, "print one JSON object (the only output format)"},
-      {"orders", true, "orders per phase, idle and with ticks (default 50000)"},
+      {"orders", true, "orders per condition, idle and with ticks (default 50000)"},
+      {"rounds", true, "times idle and flooded phases alternate (default 4)"},
       {"rate", true, "orders/s across all clients (default 10000)"},
       {"clients", true, "client connections (default 2)"},
       {"tick-batch", true, "ticks per frame the publisher sends (default 500)"},
@@ -79,14 +80,15 @@ int BenchTicks(const Args& args) {
   auto batch = flags->GetInt("tick-batch", options.tick_batch);
   auto instruments = flags->GetInt("tick-instruments", options.instruments);
   auto nice = flags->GetInt("publisher-nice", options.publisher_nice);
-  for (auto* value : {&orders, &rate, &clients, &batch, &instruments, &nice}) {
+  auto rounds = flags->GetInt("rounds", options.rounds);
+  for (auto* value : {&orders, &rate, &clients, &batch, &instruments, &nice, &rounds}) {
     if (!value->ok()) return UsageError("bench ticks", value->status().message());
   }
   if (*orders < 1 || *rate < 1 || *clients < 1 || *batch < 1 || *instruments < 1 || *nice < 0 ||
-      *nice > 19) {
+      *nice > 19 || *rounds < 1) {
     return UsageError("bench ticks",
-                      "--orders, --rate, --clients, --tick-batch and --tick-instruments must be "
-                      ">= 1, --publisher-nice 0..19");
+                      "--orders, --rounds, --rate, --clients, --tick-batch and --tick-instruments "
+                      "must be >= 1, --publisher-nice 0..19");
   }
   options.orders = static_cast<int>(*orders);
   options.rate = static_cast<int>(*rate);
@@ -94,6 +96,7 @@ int BenchTicks(const Args& args) {
   options.tick_batch = static_cast<int>(*batch);
   options.instruments = static_cast<int>(*instruments);
   options.publisher_nice = static_cast<int>(*nice);
+  options.rounds = static_cast<int>(*rounds);
   options.instruments_path = flags->GetOr("instruments", options.instruments_path);
   options.freeze_path = flags->GetOr("freeze", options.freeze_path);
   options.data_dir = flags->GetOr("data", "");
