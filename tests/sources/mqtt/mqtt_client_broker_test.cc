@@ -140,5 +140,78 @@ TEST(MqttClientInteropTest, RefusedCredentialsAreAnAuthenticationError) {
   EXPECT_EQ(client.status().code(), StatusCode::kPermissionDenied) << client.status().ToString();
 }
 
+// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl command line.
+void MakeCertificates(const TempDir& dir, const std::string& name) {
+  auto run = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess openssl = ChildProcess::Start(argv, dir.File("openssl.log"));
+    ASSERT_EQ(openssl.Wait(60s), 0) << ReadFile(dir.File("openssl.log"));
+  };
+  const std::string ec = "ec:" + dir.File("curve.pem");
+  run({"ecparam", "-name", "prime256v1", "-out", dir.File("curve.pem")});
+  run({"req", "-x509", "-newkey", ec, "-nodes", "-keyout", dir.File(name + "-ca.key"), "-out",
+       dir.File(name + "-ca.pem"), "-days", "1", "-subj", "/CN=" + name + " test CA"});
+  run({"req", "-newkey", ec, "-nodes", "-keyout", dir.File(name + "-server.key"), "-out",
+       dir.File(name + "-server.csr"), "-subj", "/CN=127.0.0.1"});
+  WriteFile(dir.File("san.cnf"), "subjectAltName=IP:127.0.0.1\n");
+  run({"x509", "-req", "-in", dir.File(name + "-server.csr"), "-CA", dir.File(name + "-ca.pem"),
+       "-CAkey", dir.File(name + "-ca.key"), "-CAcreateserial", "-out",
+       dir.File(name + "-server.pem"), "-days", "1", "-extfile", dir.File("san.cnf")});
+}
+
+class MqttTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(MakeCertificates(dir_, "good"));
+    ASSERT_NO_FATAL_FAILURE(MakeCertificates(dir_, "other"));
+    tls_port_ = FreeLoopbackPort();
+    broker_ = std::make_unique<MosquittoBroker>(
+        dir_.path(), "listener " + std::to_string(tls_port_) + " 127.0.0.1\ncafile " +
+                         dir_.File("good-ca.pem") + "\ncertfile " + dir_.File("good-server.pem") +
+                         "\nkeyfile " + dir_.File("good-server.key") + "\n");
+  }
+  mq::MqttClientOptions TlsOptions(const std::string& ca) const {
+    mq::MqttClientOptions options = broker_->ClientOptions("tls-client");
+    options.port = static_cast<uint16_t>(tls_port_);
+    options.tls.enabled = true;
+    options.tls.ca_file = dir_.File(ca);
+    return options;
+  }
+
+  TempDir dir_;
+  int tls_port_ = 0;
+  std::unique_ptr<MosquittoBroker> broker_;
+};
+
+TEST_F(MqttTlsTest, VerifiesTheBrokerAgainstTheCaAndItsAddressAndCarriesMessages) {
+  auto client = Connected(TlsOptions("good-ca.pem"));
+  ASSERT_NE(client, nullptr);
+  ASSERT_TRUE(client->Subscribe({"orders/#"}, 1, 5s).ok());
+  MqttTestClient publisher(*broker_, "plain-publisher");
+  publisher.Publish("orders/s1", "over tls");
+  auto got = ReadPublishes(*client, 1, 5s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "over tls");
+}
+
+TEST_F(MqttTlsTest, RefusesACertificateThatDoesNotNameTheHost) {
+  mq::MqttClientOptions options = TlsOptions("good-ca.pem");
+  options.host = "localhost";  // the certificate names 127.0.0.1 only
+  auto client = mq::MqttClient::Connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_NE(client.status().message().find("TLS handshake"), std::string::npos)
+      << client.status().ToString();
+  options.tls.verify_hostname = false;
+  EXPECT_NE(Connected(options), nullptr) << "the same certificate passes without the name check";
+}
+
+TEST_F(MqttTlsTest, RefusesABrokerCertificateFromAnotherCa) {
+  auto client = mq::MqttClient::Connect(TlsOptions("other-ca.pem"));
+  ASSERT_FALSE(client.ok());
+  EXPECT_NE(client.status().message().find("TLS handshake"), std::string::npos)
+      << client.status().ToString();
+}
+
 }  // namespace
 }  // namespace wojak::testing

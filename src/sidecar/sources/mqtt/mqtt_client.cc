@@ -2,11 +2,13 @@
 // subscribe, QoS 1 publish with PUBACK tracking, caller-driven PUBACKs and keep-alive.
 #include "sidecar/sources/mqtt/mqtt_client.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -188,8 +190,18 @@ class TlsTransport final : public MqttClient::Transport {
     ssl = SSL_new(context);
     if (ssl == nullptr) return fail(Internal(OpenSslError("SSL_new")));
     SSL_set_fd(ssl, fd);
-    SSL_set_tlsext_host_name(ssl, o.host.c_str());
-    if (o.tls.verify_peer && o.tls.verify_hostname) SSL_set1_host(ssl, o.host.c_str());
+    // An address literal is checked against the certificate's IP entries and sent without SNI
+    // (RFC 6066 has no SNI for addresses); a name against its DNS entries.
+    in6_addr scratch;
+    const bool literal = inet_pton(AF_INET, o.host.c_str(), &scratch) == 1 ||
+                         inet_pton(AF_INET6, o.host.c_str(), &scratch) == 1;
+    if (!literal) SSL_set_tlsext_host_name(ssl, o.host.c_str());
+    if (o.tls.verify_peer && o.tls.verify_hostname) {
+      const int checked = literal
+                              ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), o.host.c_str())
+                              : SSL_set1_host(ssl, o.host.c_str());
+      if (checked != 1) return fail(Internal(OpenSslError("setting the host to verify")));
+    }
     for (;;) {
       const int rc = SSL_connect(ssl);
       if (rc == 1) break;
