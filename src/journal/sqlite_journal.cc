@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/env.h"
+#include "journal/wal_scan.h"
 
 namespace wojak {
 namespace {
@@ -50,6 +51,23 @@ constexpr char kSelectEntriesSql[] =
     "FROM entries WHERE seq >= ?1 ORDER BY seq";
 
 std::string SeqText(Seq seq) { return std::to_string(seq); }
+
+// The last seq SQLite can read from the journal at `path` (0 when none or unreadable).
+Seq LastReadableSeq(const std::string& path) {
+  auto db = OpenSqlite(path, OpenMode::kReadOnly, "");
+  if (!db.ok()) return 0;
+  auto select = Statement::Prepare(db->get(), "SELECT coalesce(max(seq), 0) FROM entries");
+  if (!select.ok() || sqlite3_step(select->get()) != SQLITE_ROW) return 0;
+  return static_cast<Seq>(select->ColumnInt64(0));
+}
+
+// DATA_LOSS naming the first entry a damaged WAL loses, when it loses acknowledged ones.
+Status CheckWal(const std::string& path) {
+  Status wal = CheckWalBeforeRecovery(path);
+  if (wal.ok()) return wal;
+  return DataLoss("entry seq " + SeqText(LastReadableSeq(path) + 1) +
+                  " and later are lost: " + wal.message());
+}
 
 // Copies a 32-byte hash column; anything else is a damaged row.
 Status ReadHashColumn(const Statement& row, int column, Seq seq, std::string_view name, Hash& out) {
@@ -314,6 +332,9 @@ StatusOr<std::unique_ptr<SqliteJournal>> SqliteJournal::Open(const JournalOption
 
 Status SqliteJournal::Initialize() {
   WOJAK_RETURN_IF_ERROR(Env::Default()->CreateDirs(DirName(options_.path)));
+  // Before the writer opens: SQLite's recovery would drop commits behind a damaged WAL frame
+  // without a word, and the first append would overwrite what is left of them.
+  WOJAK_RETURN_IF_ERROR(CheckWal(options_.path));
   WOJAK_ASSIGN_OR_RETURN(writer_,
                          OpenSqlite(options_.path, OpenMode::kReadWriteCreate, options_.vfs));
   WOJAK_RETURN_IF_ERROR(ApplyDurableSettings(writer_.get(), options_.tuning));
@@ -666,6 +687,7 @@ Status SqliteJournal::Verify(const std::string& path, VerifyReport* report) {
   VerifyReport& out = report != nullptr ? *report : local;
   out = VerifyReport{};
   if (!Env::Default()->FileExists(path)) return NotFound("no journal at " + path);
+  Status wal = CheckWal(path);
   WOJAK_ASSIGN_OR_RETURN(SqliteDb db, OpenSqlite(path, OpenMode::kReadOnly, ""));
 
   // quick_check reads every page and checks b-tree structure (not index contents): enough to
@@ -702,6 +724,12 @@ Status SqliteJournal::Verify(const std::string& path, VerifyReport* report) {
     // A chain error names the bad entry, which is more useful than a page-level complaint.
     out.problem = chain.message();
     return DataLoss(chain.message());
+  }
+  if (!wal.ok()) {
+    // The chain SQLite shows is intact, but it ends early: the entries after it are lost.
+    out.first_bad_seq = verifier.last_seq() + 1;
+    out.problem = wal.message();
+    return wal;
   }
   if (!out.problem.empty()) return DataLoss(out.problem);
   return OkStatus();
