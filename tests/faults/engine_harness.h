@@ -72,6 +72,8 @@ class EngineProcess {
   bool running() { return process_.running(); }
   // SIGTERM and the exit status (-1 if it did not exit within 10 s).
   int Stop();
+  // SIGKILL: the journal files stay as a crash leaves them.
+  void Kill() { process_.Kill(); }
   int Wait() { return process_.Wait(std::chrono::seconds(30)); }
   std::string log() const;
   std::string endpoint() const { return "ipc://" + data_dir_ + "/engine.sock"; }

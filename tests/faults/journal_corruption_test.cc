@@ -1,7 +1,8 @@
 // Crash debris and corruption in the journal files, met by the real `wojak` binary: a torn last
 // write (WAL cut short or ending in garbage, a checkpoint interrupted half way through the
-// database file) loses only what was never acknowledged; a flipped byte inside a journal entry
-// makes `wojak verify` fail naming the entry and `wojak engine` refuse to start.
+// database file) loses only what was never acknowledged; a flipped byte inside a journal entry,
+// in the database file or still in the WAL, makes `wojak verify` fail naming the entry and
+// `wojak engine` refuse to start.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -292,6 +293,56 @@ INSTANTIATE_TEST_SUITE_P(Flips, FlippedByteTest,
                                                     false},
                                            FlipCase{"LastEntry", true, true}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// Recent entries live in the WAL until a checkpoint. SQLite's own recovery would end the log at
+// a damaged frame and drop every later commit without a word; the journal must refuse instead.
+TEST(FlippedByteInWalTest, VerifyNamesTheFirstLostEntryAndTheEngineRefusesToStart) {
+  TempDir dir;
+  testing::InstrumentFixture fixture = testing::GenerateInstruments(dir.path());
+  const std::string data_dir = dir.File("data");
+  std::filesystem::create_directories(data_dir);
+  EngineProcess engine(data_dir, fixture);
+  engine.Start();
+  ASSERT_TRUE(engine.running()) << engine.log();
+  // One order at a time, so each is its own commit and later commits follow the damaged one.
+  for (const OrderRequest& order : TestOrders(fixture, 0, kOrdersPerRun)) {
+    ASSERT_EQ(SendOnce(engine.endpoint(), {order}).size(), 1u);
+  }
+  engine.Kill();
+  const std::string path = JournalPathForDataDir(data_dir);
+  uint64_t last_seq = 0;
+  const uint64_t damaged_seq = 5;
+  const std::string payload = EntryPayload(path, damaged_seq, &last_seq);
+  ASSERT_GT(last_seq, damaged_seq + 2);
+  ASSERT_GT(payload.size(), 16u);
+  std::string wal = ReadFile(path + "-wal");
+  size_t copies = 0;
+  for (size_t at = wal.find(payload); at != std::string::npos; at = wal.find(payload, at + 1)) {
+    wal[at + payload.size() / 2] ^= 0x04;
+    ++copies;
+  }
+  ASSERT_GT(copies, 0u) << "entry " << damaged_seq << " is not in the WAL";
+  WriteFile(path + "-wal", wal);
+
+  std::string output;
+  EXPECT_EQ(RunVerify(data_dir, &output), 1) << output;
+  const std::string corrupt_at = "CORRUPT at entry ";
+  const size_t named = output.find(corrupt_at);
+  ASSERT_NE(named, std::string::npos) << output;
+  const uint64_t first_lost = std::stoull(output.substr(named + corrupt_at.size()));
+  EXPECT_GE(first_lost, 1u);
+  EXPECT_LE(first_lost, damaged_seq) << output;
+  EXPECT_NE(output.find("-wal"), std::string::npos) << output;
+
+  engine.Start();
+  EXPECT_NE(engine.Wait(), 0) << "the engine started on a damaged WAL:\n" << engine.log();
+  const std::string log = engine.log();
+  EXPECT_EQ(log.find("engine_ready"), std::string::npos) << log;
+  EXPECT_NE(log.find("entry seq " + std::to_string(first_lost) + " and later are lost"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(ReadFile(path + "-wal"), wal) << "the refused start changed the WAL";
+}
 
 }  // namespace
 }  // namespace wojak::faults
