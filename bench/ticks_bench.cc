@@ -1,16 +1,13 @@
 // Ticks benchmark: order latency idle vs under a tick flood, and ticks absorbed per second.
 #include "bench/ticks_bench.h"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "bench/engine_harness.h"
+#include "engine/tick_feed.h"
 #include "engine/tick_publisher.h"
 #include "engine/tick_store.h"
 #include "instruments/instrument_master.h"
@@ -76,7 +73,7 @@ class TickFlood {
 
  private:
   void Run() {
-    if (nice_ > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice_);
+    LowerThreadPriority(nice_);  // before the publisher, so its ZeroMQ I/O thread inherits it
     auto publisher = TickPublisher::Connect(endpoint_, /*send_hwm=*/64);
     if (!publisher.ok()) {
       status_ = publisher.status();

@@ -19,7 +19,7 @@ struct TicksBenchOptions {
   int window = 256;
   int tick_batch = 500;    // ticks per frame
   int instruments = 2000;  // distinct instruments the ticks cycle through
-  int publisher_nice = 0;  // niceness of the publisher thread (it shares this machine's CPUs)
+  int publisher_nice = 0;  // nice levels the publisher runs below the benchmark (same CPUs)
   std::string wojak_binary = "/proc/self/exe";
   std::string instruments_path = "tests/testdata/instruments.csv";
   std::string freeze_path = "tests/testdata/freeze_limits.csv";

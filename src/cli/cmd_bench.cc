@@ -62,7 +62,7 @@ int BenchTicks(const Args& args) {
       {"clients", true, "client connections (default 2)"},
       {"tick-batch", true, "ticks per frame the publisher sends (default 500)"},
       {"tick-instruments", true, "distinct instruments the ticks cycle through (default 2000)"},
-      {"publisher-nice", true, "niceness of the publisher thread, 0..19 (default 0)"},
+      {"publisher-nice", true, "nice levels the publisher runs below the rest, 0..19 (default 0)"},
       {"instruments", true, "instruments CSV (default: fresh contracts, else the test fixture)"},
       {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
       {"data", true, "data directory for the engine (default: a fresh one under /tmp)"},

@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <future>
 
 #include "common/log.h"
@@ -37,8 +38,17 @@ TickFeedOptions ReadTickFeedOptions(ConfigSection ticks) {
       "How often changed LTPs are written to <data_dir>/ticks.db for /v1/ticks; 0 = never.");
   o.thread_nice = static_cast<int>(ticks.Int(
       "thread_nice", o.thread_nice,
-      "Niceness of the tick thread (0 = like the sequencer; higher yields to it).", 0, 19));
+      "Nice levels the tick thread runs below the sequencer (0 = same priority).", 0, 19));
   return o;
+}
+
+bool LowerThreadPriority(int steps) {
+  if (steps <= 0) return true;
+  const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (current == -1 && errno != 0) return false;
+  return setpriority(PRIO_PROCESS, tid, std::min(current + steps, 19)) == 0;
 }
 
 TickApplier::TickApplier(const InstrumentMaster& instruments, TickTable& table)
@@ -244,13 +254,8 @@ void TickFeed::Persist() {
 }
 
 void TickFeed::Run(std::promise<Status>& opened) {
-  if (options_.thread_nice > 0) {
-    // Linux applies a thread's own niceness when addressed by its thread id; threads it starts
-    // afterwards inherit it.
-    if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), options_.thread_nice) !=
-        0) {
-      LogWarn("tick_thread_nice_failed", {{"nice", options_.thread_nice}});
-    }
+  if (!LowerThreadPriority(options_.thread_nice)) {
+    LogWarn("tick_thread_nice_failed", {{"nice", options_.thread_nice}});
   }
   Status status = OpenSocket();
   if (!status.ok()) CloseSocket();

@@ -29,8 +29,9 @@ struct TickFeedOptions {
   std::string endpoint;                              // empty: ipc://<data_dir>/ticks.sock
   int receive_hwm = 1000;                            // batches ZeroMQ holds for the tick thread
   std::chrono::milliseconds persist_interval{1000};  // 0: never persist
-  // Niceness of the tick thread: on a busy machine the scheduler favours the sequencer, so a
-  // burst of ticks cannot delay order acknowledgement (ticks are conflated anyway).
+  // Nice levels the tick thread (and ZeroMQ's I/O thread for ticks) run below the engine's
+  // other threads: on a busy machine the scheduler favours the sequencer, so a burst of ticks
+  // cannot delay order acknowledgement (ticks are conflated anyway).
   int thread_nice = 10;
 };
 
@@ -39,6 +40,10 @@ inline constexpr char kTicksSectionDoc[] =
 
 // Reads the `ticks:` section (enabled, endpoint, receive_hwm, persist_interval, thread_nice).
 TickFeedOptions ReadTickFeedOptions(ConfigSection ticks);
+
+// Lowers the calling thread's priority by `steps` nice levels (at most to 19). Linux keeps a
+// niceness per thread, and threads started afterwards inherit it. False when refused.
+bool LowerThreadPriority(int steps);
 
 // What happened to ticks since start.
 struct TickFeedStats {
