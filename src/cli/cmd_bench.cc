@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "bench/e2e_bench.h"
+#include "bench/http_bench.h"
 #include "bench/risk_bench.h"
 #include "bench/source_bench.h"
 #include "bench/ticks_bench.h"
@@ -106,6 +107,52 @@ int BenchTicks(const Args& args) {
   return 0;
 }
 
+int BenchHttp(const Args& args) {
+  const std::vector<FlagSpec> specs = {
+      {"json", false, "print one JSON object (the only output format)"},
+      {"orders", true, "orders to send (default 100000)"},
+      {"clients", true, "keep-alive connections, one client thread each (default 64)"},
+      {"batch", true, "orders per request; more than 1 sends a JSON array (default 1)"},
+      {"auth", true, "hmac (every request signed) or none (default hmac)"},
+      {"io-threads", true, "sources.http.io_threads of the sidecar (default 1)"},
+      {"instruments", true, "instruments CSV (default: fresh contracts, else the test fixture)"},
+      {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
+      {"data", true, "directory for the engine and sidecar (default: a fresh one under /tmp)"},
+      {"help", false, "show this help"}};
+  auto flags = Flags::Parse(args, specs);
+  if (!flags.ok()) return UsageError("bench http", flags.status().message());
+  if (flags->Has("help")) {
+    std::cout << "usage: wojak bench http --json [flags]\n" << FlagsUsage(specs);
+    return 0;
+  }
+  HttpBenchOptions options;
+  auto orders = flags->GetInt("orders", static_cast<int64_t>(options.orders));
+  auto clients = flags->GetInt("clients", options.clients);
+  auto batch = flags->GetInt("batch", options.batch);
+  auto io_threads = flags->GetInt("io-threads", options.io_threads);
+  for (auto* value : {&orders, &clients, &batch, &io_threads}) {
+    if (!value->ok()) return UsageError("bench http", value->status().message());
+  }
+  if (*orders < 1 || *clients < 1 || *batch < 1 || *io_threads < 1) {
+    return UsageError("bench http", "--orders, --clients, --batch and --io-threads must be >= 1");
+  }
+  options.orders = static_cast<uint64_t>(*orders);
+  options.clients = static_cast<int>(*clients);
+  options.batch = static_cast<int>(*batch);
+  options.io_threads = static_cast<int>(*io_threads);
+  options.auth = flags->GetOr("auth", options.auth);
+  if (options.auth != "hmac" && options.auth != "none") {
+    return UsageError("bench http", "--auth must be hmac or none, not '" + options.auth + "'");
+  }
+  options.instruments_path = flags->GetOr("instruments", options.instruments_path);
+  options.freeze_path = flags->GetOr("freeze", options.freeze_path);
+  options.data_dir = flags->GetOr("data", "");
+  auto result = RunHttpBench(options);
+  if (!result.ok()) return Fail("bench http", result.status().ToString());
+  std::cout << *result << "\n";
+  return 0;
+}
+
 int BenchSource(const Args& args) {
   const std::vector<FlagSpec> specs = {
       {"json", false, "print one JSON object (the only output format)"},
@@ -150,7 +197,7 @@ int BenchSource(const Args& args) {
 }  // namespace
 
 int RunBench(const Args& args) {
-  if (args.empty()) return UsageError("bench", "which benchmark? risk, e2e, ticks, source");
+  if (args.empty()) return UsageError("bench", "which benchmark? risk, e2e, ticks, http, source");
   Args rest(args.begin() + 1, args.end());
   if (args[0] == "e2e") return BenchE2e(rest);
   if (args[0] == "risk") {
@@ -160,6 +207,7 @@ int RunBench(const Args& args) {
     argv.push_back(nullptr);
     return RunRiskBench(static_cast<int>(args.size()), argv.data());
   }
+  if (args[0] == "http") return BenchHttp(rest);
   if (args[0] == "source") return BenchSource(rest);
   if (args[0] == "ticks") return BenchTicks(rest);
   return UsageError("bench", "unknown benchmark '" + args[0] + "'");
