@@ -702,4 +702,57 @@ StatusOr<std::vector<TickUpdate>> DecodeTickBatch(std::string_view bytes) {
   return out;
 }
 
+// ---- Outbox.
+
+std::string EncodeOutboxDelivery(uint64_t request_id, const OutboxDelivery& delivery) {
+  FlatBufferBuilder& b = ClearedBuilder();
+  auto topic = b.CreateString(delivery.topic);
+  auto account = b.CreateString(delivery.account);
+  auto body_text = b.CreateString(delivery.body);
+  auto body = wire::CreateOutboxDelivery(b, delivery.outbox_seq, delivery.entry_seq, topic,
+                                         account, body_text);
+  return FinishEnvelope(b, request_id, wire::Body::OutboxDelivery, body.Union());
+}
+
+StatusOr<OutboxDelivery> DecodeOutboxDelivery(std::string_view bytes) {
+  AlignedView view(bytes);
+  WOJAK_ASSIGN_OR_RETURN(const wire::Envelope* envelope, VerifiedEnvelope(view));
+  const wire::OutboxDelivery* in = envelope->body_as_OutboxDelivery();
+  if (in == nullptr) {
+    return InvalidArgument("envelope body " + BodyName(envelope->body_type()) +
+                           " is not an OutboxDelivery");
+  }
+  constexpr std::string_view kTable = "OutboxDelivery";
+  OutboxDelivery out;
+  out.outbox_seq = in->outbox_seq();
+  out.entry_seq = in->entry_seq();
+  WOJAK_RETURN_IF_ERROR(RequiredString(in->topic(), kTable, "topic", out.topic));
+  WOJAK_RETURN_IF_ERROR(RequiredString(in->account(), kTable, "account", out.account));
+  WOJAK_RETURN_IF_ERROR(RequiredString(in->body(), kTable, "body", out.body));
+  return out;
+}
+
+std::string EncodeOutboxReceipt(uint64_t request_id, const OutboxReceipt& receipt) {
+  FlatBufferBuilder& b = ClearedBuilder();
+  auto error = OptionalString(b, receipt.error);
+  auto body = wire::CreateOutboxReceipt(b, receipt.outbox_seq, receipt.ok, error);
+  return FinishEnvelope(b, request_id, wire::Body::OutboxReceipt, body.Union());
+}
+
+StatusOr<OutboxReceipt> DecodeOutboxReceipt(std::string_view bytes) {
+  AlignedView view(bytes);
+  WOJAK_ASSIGN_OR_RETURN(const wire::Envelope* envelope, VerifiedEnvelope(view));
+  const wire::OutboxReceipt* in = envelope->body_as_OutboxReceipt();
+  if (in == nullptr) {
+    return InvalidArgument("envelope body " + BodyName(envelope->body_type()) +
+                           " is not an OutboxReceipt");
+  }
+  OutboxReceipt out;
+  out.outbox_seq = in->outbox_seq();
+  out.ok = in->ok();
+  OptionalString(in->error(), out.error);
+  if (!out.ok && out.error.empty()) out.error = "sidecar refused the row without a reason";
+  return out;
+}
+
 }  // namespace wojak

@@ -85,4 +85,30 @@ struct TickUpdate {
 std::string EncodeTickBatch(uint64_t request_id, std::span<const TickUpdate> ticks);
 StatusOr<std::vector<TickUpdate>> DecodeTickBatch(std::string_view bytes);
 
+// ---- Outbox (the engine's outbox relay → a sidecar that publishes to its broker) ----
+
+// One outbox row as the sidecar publishes it.
+struct OutboxDelivery {
+  uint64_t outbox_seq = 0;
+  uint64_t entry_seq = 0;
+  std::string topic;    // "escalation" or "execution"
+  std::string account;  // partition / routing key
+  std::string body;     // the webhook body, byte for byte
+  bool operator==(const OutboxDelivery&) const = default;
+};
+
+// The sidecar's answer: ok only once its broker confirmed the row.
+struct OutboxReceipt {
+  uint64_t outbox_seq = 0;
+  bool ok = false;
+  std::string error;  // why not, when !ok
+  bool operator==(const OutboxReceipt&) const = default;
+};
+
+std::string EncodeOutboxDelivery(uint64_t request_id, const OutboxDelivery& delivery);
+// INVALID_ARGUMENT for a broken frame, another body, or a missing required string.
+StatusOr<OutboxDelivery> DecodeOutboxDelivery(std::string_view bytes);
+std::string EncodeOutboxReceipt(uint64_t request_id, const OutboxReceipt& receipt);
+StatusOr<OutboxReceipt> DecodeOutboxReceipt(std::string_view bytes);
+
 }  // namespace wojak

@@ -363,5 +363,53 @@ TEST(CodecTest, TickWithoutInstrumentIsRefused) {
   EXPECT_THAT(decoded.status().message(), HasSubstr("ticks[0] names no instrument"));
 }
 
+TEST(CodecTest, OutboxDeliveryRoundTrips) {
+  OutboxDelivery delivery{7, 42, "escalation", "ACC1",
+                          R"({"outbox_seq":7,"entry_seq":42,"topic":"escalation","payload":{}})"};
+  StatusOr<OutboxDelivery> decoded = DecodeOutboxDelivery(EncodeOutboxDelivery(3, delivery));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, delivery);
+}
+
+TEST(CodecTest, OutboxDeliveryWithoutBodyIsRefused) {
+  flatbuffers::FlatBufferBuilder b;
+  auto body = wire::CreateOutboxDelivery(b, 7, 42, b.CreateString("escalation"),
+                                         b.CreateString("ACC1"), 0);
+  std::string bytes = RawEnvelope(kWireVersion, 1, wire::Body::OutboxDelivery, b, body.Union());
+  StatusOr<OutboxDelivery> decoded = DecodeOutboxDelivery(bytes);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_THAT(decoded.status().message(), HasSubstr("OutboxDelivery.body is missing"));
+}
+
+TEST(CodecTest, OutboxDeliveryDecoderRefusesOtherBodies) {
+  StatusOr<OutboxDelivery> decoded = DecodeOutboxDelivery(EncodePong(1));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_THAT(decoded.status().message(), HasSubstr("is not an OutboxDelivery"));
+}
+
+TEST(CodecTest, OutboxReceiptRoundTripsBothOutcomes) {
+  OutboxReceipt accepted{7, true, ""};
+  OutboxReceipt refused{8, false, "no PubAck within 5000 ms"};
+  StatusOr<OutboxReceipt> decoded_accepted = DecodeOutboxReceipt(EncodeOutboxReceipt(1, accepted));
+  StatusOr<OutboxReceipt> decoded_refused = DecodeOutboxReceipt(EncodeOutboxReceipt(2, refused));
+  ASSERT_TRUE(decoded_accepted.ok()) << decoded_accepted.status().ToString();
+  ASSERT_TRUE(decoded_refused.ok()) << decoded_refused.status().ToString();
+  EXPECT_EQ(*decoded_accepted, accepted);
+  EXPECT_EQ(*decoded_refused, refused);
+}
+
+TEST(CodecTest, RefusedOutboxReceiptAlwaysCarriesAnError) {
+  StatusOr<OutboxReceipt> decoded = DecodeOutboxReceipt(EncodeOutboxReceipt(1, {9, false, ""}));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->ok);
+  EXPECT_FALSE(decoded->error.empty());
+}
+
+TEST(CodecTest, EngineRefusesAnOutboxDeliveryAsARequest) {
+  StatusOr<DecodedRequest> decoded = DecodeRequest(EncodeOutboxDelivery(1, {1, 1, "t", "a", "b"}));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_THAT(decoded.status().message(), HasSubstr("is not a request"));
+}
+
 }  // namespace
 }  // namespace wojak
