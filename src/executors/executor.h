@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,18 @@ struct ExecutionOrder {
   Paise price;  // limit price, or the reference price a MARKET order was protected at
 };
 
+// The latest traded price of one contract, as the engine's tick table holds it.
+struct LastPrice {
+  Paise ltp;
+  Nanos exchange_ns = 0;  // exchange time of the tick
+  Nanos received_ns = 0;  // when the engine stored it (wall clock); staleness is judged by this
+};
+
+// Looks up the latest LTP of a contract by exchange and trading symbol; nullopt when the symbol is
+// unknown or no tick has arrived for it. Safe to call from any thread, never blocks for long.
+using LastPriceSource =
+    std::function<std::optional<LastPrice>(std::string_view exchange, std::string_view symbol)>;
+
 // Delivers a result to the engine. Returns false when the engine cannot take it right now (queue
 // full); the executor must keep the result and try again later, never drop it.
 using ExecutionSink = std::function<bool(ExecutionReport&&)>;
@@ -29,6 +42,9 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual std::string_view name() const = 0;
+  // Called once before Start by an engine that has live prices. Executors that simulate execution
+  // against the market (paper) keep it; the others have no use for prices and ignore it.
+  virtual void UseLastPrices(LastPriceSource) {}
   virtual Status Start(ExecutionSink sink) = 0;
   // Never blocks the caller (the sequencer thread). The same order_id may be submitted again after
   // an engine restart (reconciliation); the executor must treat it idempotently.
