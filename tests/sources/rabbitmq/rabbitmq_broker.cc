@@ -241,6 +241,14 @@ void AmqpTestClient::DeleteQueue(const std::string& queue) {
   if (!status.ok()) Reconnect();
 }
 
+void AmqpTestClient::BindQueue(const std::string& queue, const std::string& exchange,
+                               const std::string& binding_key) {
+  amqp_queue_bind(reader_->state(), 1, rmq::StringBytes(queue), rmq::StringBytes(exchange),
+                  rmq::StringBytes(binding_key), amqp_empty_table);
+  Status status = reader_->LastReply("binding " + queue + " to " + exchange);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+}
+
 int AmqpTestClient::Ready(const std::string& queue) {
   amqp_queue_declare_ok_t* ok = amqp_queue_declare(reader_->state(), 1, rmq::StringBytes(queue), 1,
                                                    0, 0, 0, amqp_empty_table);

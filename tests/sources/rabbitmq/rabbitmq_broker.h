@@ -77,6 +77,8 @@ class AmqpTestClient {
   void DeclareQueue(const std::string& queue, const std::string& type = "classic",
                     const std::string& dead_letter_exchange = "");
   void DeleteQueue(const std::string& queue);
+  void BindQueue(const std::string& queue, const std::string& exchange,
+                 const std::string& binding_key);
   // Ready messages (passive declare); -1 when the queue does not exist.
   int Ready(const std::string& queue);
 
