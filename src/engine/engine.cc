@@ -10,6 +10,7 @@
 #include "engine/engine_metrics.h"
 #include "engine/market.h"
 #include "engine/outbox_relay.h"
+#include "engine/outbox_sidecar_sink.h"
 #include "engine/reload.h"
 #include "engine/sequencer.h"
 #include "engine/tick_feed.h"
@@ -264,7 +265,9 @@ Status EngineImpl::StartSurfaces(const OutboxOptions& outbox, const TickFeedOpti
     tick_feed_->RegisterMetrics(MetricsRegistry::Default());
   }
   if (outbox.enabled) {
-    WOJAK_ASSIGN_OR_RETURN(std::unique_ptr<OutboxSink> sink, MakeWebhookSink(outbox));
+    WOJAK_ASSIGN_OR_RETURN(
+        std::unique_ptr<OutboxSink> sink,
+        outbox.sink == "sidecar" ? MakeSidecarSink(outbox) : MakeWebhookSink(outbox));
     outbox_relay_ = std::make_unique<OutboxRelay>(*journal_, std::move(sink), outbox);
     WOJAK_RETURN_IF_ERROR(outbox_relay_->Start(sequencer_->last_outbox_seq()));
     outbox_relay_->RegisterMetrics(MetricsRegistry::Default());

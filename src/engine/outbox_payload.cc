@@ -98,4 +98,13 @@ std::string ExecutionOutboxPayload(const OrderRecord& order, const ExecutionRepo
   return doc.dump();
 }
 
+std::string OutboxPayloadAccount(std::string_view payload) {
+  const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return "";
+  const json* holder = &doc;
+  if (auto order = doc.find("order"); order != doc.end() && order->is_object()) holder = &*order;
+  auto account = holder->find("account");
+  return account != holder->end() && account->is_string() ? account->get<std::string>() : "";
+}
+
 }  // namespace wojak

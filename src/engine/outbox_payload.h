@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "engine/order_book.h"
 #include "model/requests.h"
@@ -22,5 +23,10 @@ std::string EscalationOutboxPayload(const OrderRecord& order, const JournalRecor
 // "order_state","reason","executor"}. `order` is the order after the report was applied.
 std::string ExecutionOutboxPayload(const OrderRecord& order, const ExecutionReport& report,
                                    Qty applied_quantity, Seq seq, Nanos now);
+
+// The account a payload above belongs to ("order"."account" for escalations, "account" for
+// executions): brokers partition or route by it so one account's rows stay in order. Empty when
+// the payload names none (or is not JSON).
+std::string OutboxPayloadAccount(std::string_view payload);
 
 }  // namespace wojak

@@ -117,6 +117,24 @@ TEST_F(OutboxRowsTest, FillsAndFailuresBecomeExecutionRows) {
   EXPECT_EQ(failed["reason"], "exchange says no");
 }
 
+TEST_F(OutboxRowsTest, AccountOfAnEscalationRowIsTheOrdersAccount) {
+  CommitBatch batch = Run(Order("big", 750));
+  ASSERT_EQ(batch.projections.outbox.size(), 1u);
+  EXPECT_EQ(OutboxPayloadAccount(batch.projections.outbox[0].payload), "ACC1");
+}
+
+TEST_F(OutboxRowsTest, AccountOfAnExecutionRowIsTheOrdersAccount) {
+  Run(Order("a", 75));
+  CommitBatch fill = Report("W-000000000001", ExecutionStatus::kFilled, 75);
+  ASSERT_EQ(fill.projections.outbox.size(), 1u);
+  EXPECT_EQ(OutboxPayloadAccount(fill.projections.outbox[0].payload), "ACC1");
+}
+
+TEST(OutboxPayloadAccountTest, IsEmptyForAPayloadWithoutAccountOrNotJson) {
+  EXPECT_EQ(OutboxPayloadAccount(R"({"order_id":"W-1"})"), "");
+  EXPECT_EQ(OutboxPayloadAccount("not json"), "");
+}
+
 TEST_F(OutboxRowsTest, AReportForAFinishedOrderWritesNoRow) {
   Run(Order("a", 75));
   Report("W-000000000001", ExecutionStatus::kFilled, 75);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "wire/transport_security.h"
 
 namespace wojak {
 namespace {
@@ -22,11 +23,18 @@ OutboxOptions ReadOutboxOptions(ConfigSection outbox) {
   OutboxOptions o;
   o.enabled = outbox.Bool("enabled", o.enabled,
                           "Deliver outbox rows (escalations for the RMS, execution reports) to "
-                          "the webhook, at least once and in order.");
+                          "the sink, at least once and in order.");
+  o.sink = outbox.Enum("sink", o.sink, {"webhook", "sidecar"},
+                       "Where rows go: webhook (signed POST to url) or sidecar (a sidecar at "
+                       "sidecar_endpoint publishes them to its broker and answers once the broker "
+                       "confirmed).");
   o.url = outbox.String("url", "", "Webhook the rows are POSTed to (http:// or https://).");
   std::optional<std::string> secret = outbox.Secret(
       "secret", "HMAC-SHA256 key signing each delivery (X-Wojak-Signature over timestamp.body).");
-  o.timeout = outbox.Duration("timeout", o.timeout, "Longest wait for the webhook's answer.");
+  o.timeout = outbox.Duration(
+      "timeout", o.timeout,
+      "Longest wait for the webhook's answer, or for the sidecar's receipt (keep it above the "
+      "sidecar's sidecar.outbox_publish_timeout).");
   o.backoff_initial = outbox.Duration("backoff_initial", o.backoff_initial,
                                       "Wait after a failed delivery; doubles per failure.");
   o.backoff_max = outbox.Duration("backoff_max", o.backoff_max,
@@ -36,9 +44,30 @@ OutboxOptions ReadOutboxOptions(ConfigSection outbox) {
   o.batch_size = static_cast<size_t>(outbox.Int("batch_size", static_cast<int64_t>(o.batch_size),
                                                 "Rows read per query.", 1, 100000));
   o.ca_file = outbox.String("ca_file", "", "https: CA bundle (PEM); empty = the system's CAs.");
+  o.sidecar_endpoint = outbox.String(
+      "sidecar_endpoint", "",
+      "sink sidecar: the sidecar's sidecar.outbox_endpoint (ipc://PATH, or tcp://HOST:PORT with "
+      "CURVE when HOST is not loopback).");
+  o.curve_server_public_key = outbox.String(
+      "curve_server_public_key", "",
+      "sink sidecar over tcp:// across hosts: the sidecar's outbox CURVE public key (Z85).");
+  o.curve_client_public_key = outbox.String("curve_client_public_key", "",
+                                            "sink sidecar: this engine's CURVE public key (Z85).");
+  o.curve_client_secret_key =
+      outbox
+          .Secret("curve_client_secret_key", "sink sidecar: this engine's CURVE secret key (Z85).")
+          .value_or("");
   if (secret) o.secret = *secret;
   if (o.backoff_max < o.backoff_initial) outbox.Error("backoff_max", "must be >= backoff_initial");
-  if (o.enabled) {
+  if (o.enabled && o.sink == "sidecar") {
+    if (o.sidecar_endpoint.empty()) {
+      outbox.Error("sidecar_endpoint", "required when outbox.sink is sidecar");
+    } else if (Status secure = CheckEndpointSecurity("outbox.sidecar_endpoint", o.sidecar_endpoint,
+                                                     !o.curve_server_public_key.empty(), false);
+               !secure.ok()) {
+      outbox.Error("sidecar_endpoint", std::string(secure.message()));
+    }
+  } else if (o.enabled) {
     if (o.url.empty()) {
       outbox.Error("url", "required when the outbox is enabled");
     } else if (auto url = ParseHttpUrl(o.url); !url.ok()) {

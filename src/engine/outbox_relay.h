@@ -24,6 +24,9 @@ namespace wojak {
 
 struct OutboxOptions {
   bool enabled = false;
+  // "webhook" (POST to url) or "sidecar" (a sidecar publishes to its broker; see
+  // outbox_sidecar_sink.h).
+  std::string sink = "webhook";
   std::string url;     // the webhook
   std::string secret;  // HMAC key for X-Wojak-Signature (from outbox.secret)
   std::chrono::milliseconds timeout{5000};
@@ -32,14 +35,22 @@ struct OutboxOptions {
   std::chrono::milliseconds poll_interval{500};  // looks for rows even when nobody says so
   size_t batch_size = 256;                       // rows read per query
   std::string ca_file;                           // https: CA bundle; empty = system CAs
+  // sink "sidecar": the sidecar's sidecar.outbox_endpoint (ipc:// or tcp://), and CURVE keys
+  // (Z85) for tcp:// across hosts, as for the sidecars' engine connection.
+  std::string sidecar_endpoint;
+  std::string curve_server_public_key;
+  std::string curve_client_public_key;
+  std::string curve_client_secret_key;
 };
 
 inline constexpr char kOutboxSectionDoc[] =
-    "Delivery of escalations (for the heavy RMS) and execution reports to a signed webhook.";
+    "Delivery of escalations (for the heavy RMS) and execution reports to a signed webhook, or "
+    "through a sidecar to a broker topic/queue/subject.";
 
-// Reads the `outbox:` section (enabled, url, secret / secret_file / WOJAK_OUTBOX_SECRET, timeout,
-// backoff_initial, backoff_max, poll_interval, batch_size, ca_file). Enabled without a url or a
-// secret is a violation.
+// Reads the `outbox:` section (enabled, sink, url, secret / secret_file / WOJAK_OUTBOX_SECRET,
+// timeout, backoff_initial, backoff_max, poll_interval, batch_size, ca_file, sidecar_endpoint,
+// curve_*). Enabled with sink webhook but without a url or a secret, or with sink sidecar but
+// without a sidecar_endpoint (or a plain tcp:// one reachable from other hosts), is a violation.
 OutboxOptions ReadOutboxOptions(ConfigSection outbox);
 
 // Where outbox rows go. Deliver returns OK only when the destination has the row (a webhook's

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "wire/codec.h"
+#include "wire/zmq_socket_setup.h"
 #include "wire/zmq_util.h"
 
 namespace wojak {
@@ -113,38 +114,6 @@ class ZmqEngineClient final : public EngineClient {
   std::unordered_set<uint64_t> in_flight_ids_;
 };
 
-Status ConfigureCurve(void* socket, const ClientOptions& options) {
-  if (options.curve_server_public_key.empty()) {
-    if (!options.curve_client_public_key.empty() || !options.curve_client_secret_key.empty()) {
-      return InvalidArgument("CURVE client keys given without the server's public key");
-    }
-    return OkStatus();
-  }
-  WOJAK_RETURN_IF_ERROR(
-      zmq_util::CheckCurveKey(options.curve_server_public_key, "curve_server_public_key"));
-  std::string public_key = options.curve_client_public_key;
-  std::string secret_key = options.curve_client_secret_key;
-  if (public_key.empty() != secret_key.empty()) {
-    return InvalidArgument("CURVE client public and secret keys must be given together");
-  }
-  if (public_key.empty()) {
-    // No client identity configured: an ephemeral key pair still encrypts the connection.
-    char generated_public[41];
-    char generated_secret[41];
-    if (zmq_curve_keypair(generated_public, generated_secret) != 0) {
-      return ZmqError("zmq_curve_keypair");
-    }
-    public_key = generated_public;
-    secret_key = generated_secret;
-  }
-  WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(public_key, "curve_client_public_key"));
-  WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(secret_key, "curve_client_secret_key"));
-  WOJAK_RETURN_IF_ERROR(SetString(socket, ZMQ_CURVE_SERVERKEY, options.curve_server_public_key,
-                                  "ZMQ_CURVE_SERVERKEY"));
-  WOJAK_RETURN_IF_ERROR(SetString(socket, ZMQ_CURVE_PUBLICKEY, public_key, "ZMQ_CURVE_PUBLICKEY"));
-  return SetString(socket, ZMQ_CURVE_SECRETKEY, secret_key, "ZMQ_CURVE_SECRETKEY");
-}
-
 Status ConfigureSocket(void* socket, const ClientOptions& options) {
   const int heartbeat_ms =
       static_cast<int>(std::max<int64_t>(options.heartbeat_interval.count(), 1));
@@ -165,7 +134,8 @@ Status ConfigureSocket(void* socket, const ClientOptions& options) {
   if (zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &kMaxReplyBytes, sizeof(kMaxReplyBytes)) != 0) {
     return ZmqError("zmq_setsockopt(ZMQ_MAXMSGSIZE)");
   }
-  return ConfigureCurve(socket, options);
+  return ConfigureCurveClient(socket, options.curve_server_public_key,
+                              options.curve_client_public_key, options.curve_client_secret_key);
 }
 
 // With ZMQ_IMMEDIATE the socket is writable only once a connection has completed its handshake.
@@ -185,6 +155,39 @@ Status WaitConnected(void* socket, const ClientOptions& options) {
 }
 
 }  // namespace
+
+Status ConfigureCurveClient(void* socket, const std::string& server_public_key,
+                            const std::string& client_public_key,
+                            const std::string& client_secret_key) {
+  if (server_public_key.empty()) {
+    if (!client_public_key.empty() || !client_secret_key.empty()) {
+      return InvalidArgument("CURVE client keys given without the server's public key");
+    }
+    return OkStatus();
+  }
+  WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(server_public_key, "curve_server_public_key"));
+  std::string public_key = client_public_key;
+  std::string secret_key = client_secret_key;
+  if (public_key.empty() != secret_key.empty()) {
+    return InvalidArgument("CURVE client public and secret keys must be given together");
+  }
+  if (public_key.empty()) {
+    // No client identity configured: an ephemeral key pair still encrypts the connection.
+    char generated_public[41];
+    char generated_secret[41];
+    if (zmq_curve_keypair(generated_public, generated_secret) != 0) {
+      return ZmqError("zmq_curve_keypair");
+    }
+    public_key = generated_public;
+    secret_key = generated_secret;
+  }
+  WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(public_key, "curve_client_public_key"));
+  WOJAK_RETURN_IF_ERROR(zmq_util::CheckCurveKey(secret_key, "curve_client_secret_key"));
+  WOJAK_RETURN_IF_ERROR(
+      SetString(socket, ZMQ_CURVE_SERVERKEY, server_public_key, "ZMQ_CURVE_SERVERKEY"));
+  WOJAK_RETURN_IF_ERROR(SetString(socket, ZMQ_CURVE_PUBLICKEY, public_key, "ZMQ_CURVE_PUBLICKEY"));
+  return SetString(socket, ZMQ_CURVE_SECRETKEY, secret_key, "ZMQ_CURVE_SECRETKEY");
+}
 
 StatusOr<std::unique_ptr<EngineClient>> EngineClient::Connect(const ClientOptions& options) {
   if (options.max_in_flight <= 0) {

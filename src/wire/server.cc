@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "wire/codec.h"
 #include "wire/transport_security.h"
+#include "wire/zmq_socket_setup.h"
 #include "wire/zmq_util.h"
 
 namespace wojak {
@@ -208,6 +209,16 @@ Decision BusyDecision(const Request& request, uint32_t retry_after_ms, std::stri
 }
 
 }  // namespace
+
+Status ConfigureCurveServer(void* socket, const std::string& secret_key) {
+  ZmqServerOptions options;
+  options.curve_secret_key = secret_key;
+  return ConfigureSecurity(socket, options);
+}
+
+Status BindZmqEndpoint(void* socket, const std::string& endpoint, const std::string& ipc_group) {
+  return Bind(socket, endpoint, ipc_group);
+}
 
 StatusOr<std::unique_ptr<ZmqServer>> ZmqServer::Start(const ZmqServerOptions& options) {
   if (options.inbound_capacity == 0) return InvalidArgument("inbound_capacity must be positive");
