@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "sidecar/outbox_server.h"
 #include "sidecar/registry.h"
 #include "wire/transport_security.h"
 #include "wojak/client.h"
@@ -14,6 +15,8 @@ namespace {
 
 constexpr std::string_view kSourcesDoc =
     "one section per source (sources.<name>), read by `wojak sidecar --source <name>`";
+constexpr std::string_view kOutboxDoc =
+    "where this source's sidecar publishes the engine's outbox rows (with sidecar.outbox_endpoint)";
 
 std::string LinkedSources() {
   std::string names;
@@ -103,8 +106,9 @@ PipelineOptions ReadPipelineOptions(ConfigSection section) {
 Status RunSidecar(ConfigDocument& config, std::string_view source_name,
                   const std::atomic<bool>& stop, const SidecarOverrides& overrides) {
   ConfigSection root = config.Root();
-  PipelineOptions options =
-      ReadPipelineOptions(root.Section("sidecar", "the sidecar pipeline (any source)"));
+  ConfigSection sidecar_section = root.Section("sidecar", "the sidecar pipeline (any source)");
+  PipelineOptions options = ReadPipelineOptions(sidecar_section);
+  const OutboxServerOptions outbox_options = ReadOutboxServerOptions(sidecar_section);
   if (!overrides.endpoint.empty()) {
     options.default_endpoint = overrides.endpoint;
     WOJAK_RETURN_IF_ERROR(CheckEndpointSecurity("--endpoint", options.default_endpoint,
@@ -122,10 +126,26 @@ Status RunSidecar(ConfigDocument& config, std::string_view source_name,
   auto engine_available = std::make_shared<std::atomic<bool>>(false);
   SourceContext context{std::string(source_name), engine_available};
   StatusOr<std::unique_ptr<Source>> source = (*factory)(section, context);
+  StatusOr<std::unique_ptr<OutboxPublisher>> publisher{std::unique_ptr<OutboxPublisher>()};
+  if (!outbox_options.endpoint.empty()) {
+    publisher = MakeOutboxPublisher(source_name, section.Section("outbox", kOutboxDoc));
+  }
   WOJAK_RETURN_IF_ERROR(config.errors().ToStatus());
   if (!source.ok()) return source.status();
+  if (!publisher.ok()) return publisher.status();
 
   WOJAK_RETURN_IF_ERROR((*source)->Start().WithContext("starting source"));
+  std::unique_ptr<OutboxServer> outbox_server;
+  if (*publisher != nullptr) {
+    StatusOr<std::unique_ptr<OutboxServer>> started =
+        OutboxServer::Start(outbox_options, std::move(*publisher), std::string(source_name),
+                            MetricsRegistry::Default());
+    if (!started.ok()) {
+      (*source)->Stop();
+      return started.status();
+    }
+    outbox_server = std::move(started).value();
+  }
   LogInfo("sidecar_started", {{"source", source_name},
                               {"endpoint", options.default_endpoint},
                               {"shards", options.shard_map.size()},
@@ -133,6 +153,7 @@ Status RunSidecar(ConfigDocument& config, std::string_view source_name,
   Pipeline pipeline(**source, std::string(source_name), options, &EngineClient::Connect,
                     RealClock::Instance(), engine_available);
   Status status = pipeline.Run(stop);
+  if (outbox_server) outbox_server->Stop();
   (*source)->Stop();
   const PipelineCounters& counters = pipeline.counters();
   LogInfo("sidecar_stopped", {{"source", source_name},
@@ -145,7 +166,9 @@ Status RunSidecar(ConfigDocument& config, std::string_view source_name,
 
 void ReadSidecarConfig(ConfigDocument& config) {
   ConfigSection root = config.Root();
-  ReadPipelineOptions(root.Section("sidecar", "the sidecar pipeline (any source)"));
+  ConfigSection sidecar_section = root.Section("sidecar", "the sidecar pipeline (any source)");
+  ReadPipelineOptions(sidecar_section);
+  ReadOutboxServerOptions(sidecar_section);
   ConfigSection sources = root.Section("sources", kSourcesDoc);
   for (const std::string& name : SourceRegistry::Names()) {
     // Only sections present: an unused source's required keys are not this file's problem.
@@ -153,6 +176,11 @@ void ReadSidecarConfig(ConfigDocument& config) {
     ConfigSection section = sources.Section(name, "this source's settings");
     SourceContext context{name};
     (*SourceRegistry::Find(name))(section, context).status().IgnoreError();
+    if (section.Has("outbox")) {
+      StatusOr<std::unique_ptr<OutboxPublisher>> publisher =
+          MakeOutboxPublisher(name, section.Section("outbox", kOutboxDoc));
+      if (!publisher.ok()) section.Error("outbox", publisher.status().message());
+    }
   }
 }
 
