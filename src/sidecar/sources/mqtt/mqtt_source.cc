@@ -151,27 +151,19 @@ struct MqttSource::Metrics {
   Gauge& unacked;
 };
 
-MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
-  MqttSourceOptions defaults;
-  MqttSourceOptions options;
-  MqttClientOptions& client = options.client;
-  client.host = section.String("host", defaults.client.host, "broker host name or address");
-  client.port = static_cast<uint16_t>(section.Int(
-      "port", defaults.client.port, "broker port (8883 is customary with TLS)", 1, 65535));
+MqttClientOptions ReadMqttClientOptions(ConfigSection& section, std::string_view default_client_id,
+                                        std::string_view client_id_doc) {
+  MqttClientOptions defaults;
+  MqttClientOptions client;
+  client.host = section.String("host", defaults.host, "broker host name or address");
+  client.port = static_cast<uint16_t>(
+      section.Int("port", defaults.port, "broker port (8883 is customary with TLS)", 1, 65535));
   const std::string protocol =
       section.Enum("protocol", "3.1.1", {"3.1.1", "5"}, "MQTT protocol version");
   client.version = protocol == "5" ? MqttVersion::k5 : MqttVersion::k311;
-  client.client_id = section.String(
-      "client_id", "wojak-sidecar",
-      "fixed client id: the broker keeps the session (subscriptions and unacknowledged orders) "
-      "under it; two sidecars must never share one");
+  client.client_id = section.String("client_id", std::string(default_client_id), client_id_doc);
   if (client.client_id.empty() || client.client_id.size() > 128) {
     section.Error("client_id", "must be 1-128 characters");
-  }
-  if (section.Bool("clean_session", false,
-                   "must stay false: a clean session drops the orders the broker holds for us")) {
-    section.Error("clean_session",
-                  "refused: unacknowledged orders would be discarded on every reconnect");
   }
   const std::string username = section.String("username", "", "user name (empty = none)");
   if (!username.empty()) client.username = username;
@@ -182,7 +174,7 @@ MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
     client.password = std::move(*password);
   }
   client.keep_alive = std::chrono::duration_cast<std::chrono::seconds>(section.Duration(
-      "keep_alive", defaults.client.keep_alive,
+      "keep_alive", defaults.keep_alive,
       "keep-alive interval (whole seconds); a broker silent this long is presumed gone"));
   if (client.keep_alive.count() < 1 || client.keep_alive.count() > 65535) {
     section.Error("keep_alive", "must be 1s to 65535s");
@@ -201,10 +193,10 @@ MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
       "5.0: unacknowledged messages the broker may send us at once (set it to sidecar.window; "
       "3.1.1 brokers use their own limit, mosquitto's max_inflight_messages)",
       1, 65535));
-  client.connect_timeout = section.Duration("connect_timeout", defaults.client.connect_timeout,
+  client.connect_timeout = section.Duration("connect_timeout", defaults.connect_timeout,
                                             "TCP connect, TLS, CONNECT and SUBSCRIBE time limit");
   client.max_packet_size = static_cast<size_t>(
-      section.Int("max_packet_size", static_cast<int64_t>(defaults.client.max_packet_size),
+      section.Int("max_packet_size", static_cast<int64_t>(defaults.max_packet_size),
                   "largest packet accepted from the broker", 1024, 256 * 1024 * 1024));
 
   ConfigSection tls = section.Section("tls", "TLS to the broker (mqtts)");
@@ -221,7 +213,21 @@ MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
   if (client.tls.cert_file.empty() != client.tls.key_file.empty()) {
     tls.Error("key_file", "cert_file and key_file go together");
   }
+  return client;
+}
 
+MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section) {
+  MqttSourceOptions defaults;
+  MqttSourceOptions options;
+  options.client = ReadMqttClientOptions(
+      section, "wojak-sidecar",
+      "fixed client id: the broker keeps the session (subscriptions and unacknowledged orders) "
+      "under it; two sidecars must never share one");
+  if (section.Bool("clean_session", false,
+                   "must stay false: a clean session drops the orders the broker holds for us")) {
+    section.Error("clean_session",
+                  "refused: unacknowledged orders would be discarded on every reconnect");
+  }
   options.topics = section.StringList("topics", defaults.topics,
                                       "topic filters carrying orders (subscribed at QoS 1)");
   options.cancel_topics = section.StringList(

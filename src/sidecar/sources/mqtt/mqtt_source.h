@@ -38,6 +38,13 @@ struct MqttSourceOptions {
   std::chrono::milliseconds publish_timeout{10000};
 };
 
+// Reads the connection keys of `section` (host, port, protocol, client_id, username, password,
+// keep_alive, session_expiry, receive_maximum, connect_timeout, max_packet_size, tls.*);
+// violations are reported through it. The source and the outbox sink each use it on their own
+// section, with their own client id.
+MqttClientOptions ReadMqttClientOptions(ConfigSection& section, std::string_view default_client_id,
+                                        std::string_view client_id_doc);
+
 // Reads `sources.mqtt:`; violations (including clean_session: true) go through `section`.
 MqttSourceOptions ReadMqttSourceOptions(ConfigSection& section);
 
