@@ -232,6 +232,17 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   server_options.ipc_group = options.ipc_group;
   WOJAK_ASSIGN_OR_RETURN(server_, ZmqServer::Start(server_options));
 
+  executor_->UseLastPrices(
+      [this](std::string_view, std::string_view symbol) -> std::optional<LastPrice> {
+        // The snapshot keeps the instrument alive across a concurrent reload. Symbols are unique
+        // in the master (the engine trades one exchange, NFO).
+        const std::shared_ptr<const InstrumentTable> table = instruments_->Snapshot();
+        const Instrument* instrument = table->FindBySymbol(symbol);
+        if (instrument == nullptr) return std::nullopt;
+        auto tick = market_->ticks().Read(instrument->instrument_token);
+        if (!tick) return std::nullopt;
+        return LastPrice{tick->ltp, tick->timestamp_ns, tick->received_ns};
+      });
   ZmqServer* server = server_.get();
   WOJAK_RETURN_IF_ERROR(executor_->Start([this, server](ExecutionReport&& report) {
     if (!reports_.TryPush(std::move(report))) return false;
@@ -415,6 +426,7 @@ void EngineImpl::ProcessBatch(Nanos now) {
   }
   if (!outbound_.empty()) server_->SendReplies(std::move(outbound_));
   for (ExecutionOrder& order : batch_.dispatches) executor_->Submit(std::move(order));
+  for (const std::string& order_id : batch_.withdrawals) executor_->Withdraw(order_id);
 }
 
 void EngineImpl::FailBatch(const Status& cause) {

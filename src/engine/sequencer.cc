@@ -452,6 +452,11 @@ void Sequencer::EmitExecution(const OrderRecord& order, const ExecutionReport& r
 
 void Sequencer::CloseOrder(OrderRecord& order, OrderState state, Seq seq, Nanos now,
                            CommitBatch* batch) {
+  const bool at_executor =
+      order.state == OrderState::kSent || order.state == OrderState::kPartiallyFilled;
+  if (batch != nullptr && state == OrderState::kCancelled && at_executor) {
+    batch->withdrawals.push_back(FormatOrderId(order.seq));
+  }
   order.state = state;
   order.updated_ns = now;
   order.last_seq = seq;

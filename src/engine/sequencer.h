@@ -50,11 +50,14 @@ struct CommitBatch {
   ProjectionBatch projections;
   std::vector<PendingReply> replies;
   std::vector<ExecutionOrder> dispatches;
+  // Ids of orders already handed to the executor and cancelled in this batch.
+  std::vector<std::string> withdrawals;
   void Clear() {
     entries.clear();
     projections.Clear();
     replies.clear();
     dispatches.clear();
+    withdrawals.clear();
   }
 };
 

@@ -121,6 +121,21 @@ TEST_F(SequencerTest, CancelClosesAnOpenOrderAndAResentCancelIsADuplicate) {
   EXPECT_TRUE(Execute("W-000000000001", ExecutionStatus::kFilled, 75, 26065).entries.empty());
 }
 
+TEST_F(SequencerTest, CancelOrHaltOfASentOrderWithdrawsItFromTheExecutor) {
+  Run(Order("a"));
+  Run(Order("b"));
+  CommitBatch cancel = Run(CancelRequest{"ACC1", "a"});
+  EXPECT_EQ(cancel.withdrawals, std::vector<std::string>{"W-000000000001"});
+  CommitBatch halt = Run(AdminRequest{AdminAction::kHalt, AdminScope::kAccount, "ACC1"});
+  EXPECT_EQ(halt.withdrawals, std::vector<std::string>{"W-000000000002"});
+  // A fill closes an order without a withdrawal: the executor finished it.
+  Run(AdminRequest{AdminAction::kResume, AdminScope::kAccount, "ACC1"});
+  ASSERT_EQ(Run(Order("c")).dispatches.at(0).order_id, "W-000000000006");
+  CommitBatch fill = Execute("W-000000000006", ExecutionStatus::kFilled, 75, 26065);
+  EXPECT_EQ(fill.projections.orders.back().status, "FILLED");
+  EXPECT_TRUE(fill.withdrawals.empty());
+}
+
 TEST_F(SequencerTest, CancelOfUnknownOrderIsRejectedWithReason) {
   CommitBatch batch = Run(CancelRequest{"ACC1", "nope"});
   EXPECT_EQ(batch.replies[0].decision.kind, DecisionKind::kRejected);

@@ -49,6 +49,9 @@ class Executor {
   // Never blocks the caller (the sequencer thread). The same order_id may be submitted again after
   // an engine restart (reconciliation); the executor must treat it idempotently.
   virtual void Submit(ExecutionOrder order) = 0;
+  // The engine cancelled an order it had submitted (a cancel request or a halt). An executor that
+  // can still stop the order should; a result that arrives anyway is ignored by the engine.
+  virtual void Withdraw(const std::string&) {}
   // Stops accepting work; results still pending are abandoned (reconciliation re-sends them).
   virtual void Stop() = 0;
 };

@@ -50,6 +50,14 @@ void PaperExecutor::Submit(ExecutionOrder order) {
   wake_.notify_one();
 }
 
+void PaperExecutor::Withdraw(const std::string& order_id) {
+  {
+    std::lock_guard lock(mutex_);
+    withdrawals_.push_back(order_id);
+  }
+  wake_.notify_one();
+}
+
 void PaperExecutor::Stop() {
   {
     std::lock_guard lock(mutex_);
@@ -61,22 +69,28 @@ void PaperExecutor::Stop() {
 
 void PaperExecutor::Run() {
   std::vector<ExecutionOrder> arrivals;
+  std::vector<std::string> withdrawals;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     arrivals.swap(arrivals_);
+    withdrawals.swap(withdrawals_);
     lock.unlock();
+    // Arrivals first: an order submitted and cancelled in one engine batch arrives, then leaves.
     for (ExecutionOrder& order : arrivals) {
       if (auto report = book_->Arrive(std::move(order), clock_.Now())) {
         undelivered_.push_back(std::move(*report));
       }
     }
+    for (const std::string& order_id : withdrawals) book_->Withdraw(order_id);
     arrivals.clear();
+    withdrawals.clear();
     for (ExecutionReport& report : book_->Poll(clock_.Now())) {
       undelivered_.push_back(std::move(report));
     }
     Deliver();
     lock.lock();
-    if (arrivals_.empty() && !stopping_) wake_.wait_for(lock, options_.poll_interval);
+    if (arrivals_.empty() && withdrawals_.empty() && !stopping_)
+      wake_.wait_for(lock, options_.poll_interval);
   }
 }
 

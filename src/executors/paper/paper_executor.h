@@ -26,6 +26,7 @@ class PaperExecutor final : public Executor {
   void UseLastPrices(LastPriceSource source) override;
   Status Start(ExecutionSink sink) override;
   void Submit(ExecutionOrder order) override;
+  void Withdraw(const std::string& order_id) override;
   void Stop() override;
 
  private:
@@ -37,9 +38,10 @@ class PaperExecutor final : public Executor {
   const Clock& clock_;
   LastPriceSource prices_;
   ExecutionSink sink_;
-  std::mutex mutex_;  // guards arrivals_ and stopping_
+  std::mutex mutex_;  // guards arrivals_, withdrawals_ and stopping_
   std::condition_variable wake_;
   std::vector<ExecutionOrder> arrivals_;
+  std::vector<std::string> withdrawals_;
   bool stopping_ = false;
   // Timer thread only.
   std::unique_ptr<PaperBook> book_;

@@ -149,6 +149,34 @@ TEST(PaperExecutorTest, ReconciliationResendOfAFilledOrderIsNotFilledTwice) {
   EXPECT_EQ(reports[1].order_id, "W-000000000002");
 }
 
+TEST(PaperExecutorTest, WithdrawnRestingOrderDoesNotFillWhenThePriceCrosses) {
+  ManualClock clock(kNow);
+  SharedPrice price;
+  price.Set(2607000);
+  PaperExecutor executor(FastPolling(), clock);
+  executor.UseLastPrices(price.Source());
+  Collector collector;
+  ASSERT_TRUE(executor.Start(collector.Sink()).ok());
+  executor.Submit(LimitBuy("W-000000000001", 2606500));
+  executor.Withdraw("W-000000000001");
+  // Fills on arrival; it was submitted after the withdrawal, so the withdrawal has been applied.
+  executor.Submit(LimitBuy("W-000000000002", 2607500));
+  ASSERT_EQ(collector.WaitFor(1).size(), 1u);
+  price.Set(2606000);
+  // W-3 fills at the crossing price; W-1 would fill in the same round. W-4 goes in a later round,
+  // so once it is delivered every report of W-3's round has been delivered too.
+  executor.Submit(LimitBuy("W-000000000003", 2607500));
+  ASSERT_EQ(collector.WaitFor(2).size(), 2u);
+  executor.Submit(LimitBuy("W-000000000004", 2607500));
+  std::vector<ExecutionReport> reports = collector.WaitFor(3);
+  executor.Stop();
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0].order_id, "W-000000000002");
+  EXPECT_EQ(reports[1].order_id, "W-000000000003");
+  EXPECT_EQ(reports[1].fill_price, Paise::FromPaise(2606000));
+  EXPECT_EQ(reports[2].order_id, "W-000000000004");
+}
+
 TEST(PaperExecutorTest, WithoutPricesItRefusesToStart) {
   ManualClock clock(kNow);
   PaperExecutor executor(FastPolling(), clock);
