@@ -42,7 +42,7 @@ Status ConfigureSocket(void* socket, const OutboxServerOptions& options) {
   if (zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &kMaxDeliveryBytes, sizeof(kMaxDeliveryBytes)) != 0) {
     return ZmqError("zmq_setsockopt(ZMQ_MAXMSGSIZE)");
   }
-  return ConfigureCurveServer(socket, options.curve_secret_key);
+  return ConfigureCurveServer(socket, options.curve_secret_key, options.curve_allowed_clients);
 }
 
 StatusOr<std::string> LastEndpoint(void* socket) {
@@ -74,12 +74,30 @@ OutboxServerOptions ReadOutboxServerOptions(ConfigSection section) {
                   "CURVE secret key (Z85) of the outbox endpoint; the engine configures the public "
                   "half as outbox.curve_server_public_key")
           .value_or("");
+  options.curve_allowed_clients = section.StringList(
+      "outbox_curve_allowed_clients", {},
+      "Z85 CURVE public keys of the engines allowed to deliver to the outbox endpoint (required "
+      "with outbox_curve_secret_key)");
   options.ipc_group = section.String(
       "outbox_ipc_group", "",
       "ipc:// outbox endpoint: group given the socket file (mode 0660), e.g. the engine's; empty = "
       "this process's group");
   if (options.publish_timeout.count() <= 0) {
     section.Error("outbox_publish_timeout", "must be positive");
+  }
+  if (!options.curve_secret_key.empty() && options.curve_allowed_clients.empty()) {
+    section.Error("outbox_curve_allowed_clients",
+                  "required with outbox_curve_secret_key: list the engine's "
+                  "outbox.curve_client_public_key");
+  }
+  if (options.curve_secret_key.empty() && !options.curve_allowed_clients.empty()) {
+    section.Error("outbox_curve_allowed_clients", "needs sidecar.outbox_curve_secret_key");
+  }
+  for (size_t i = 0; i < options.curve_allowed_clients.size(); ++i) {
+    if (options.curve_allowed_clients[i].size() != 40) {
+      section.Error("outbox_curve_allowed_clients[" + std::to_string(i) + "]",
+                    "must be a 40-character Z85 CURVE public key");
+    }
   }
   if (!options.endpoint.empty()) {
     if (Status secure = CheckEndpointSecurity("sidecar.outbox_endpoint", options.endpoint,
@@ -108,6 +126,8 @@ StatusOr<std::unique_ptr<OutboxServer>> OutboxServer::Start(
     const std::string& source_name, MetricsRegistry& registry) {
   WOJAK_RETURN_IF_ERROR(CheckEndpointSecurity("sidecar.outbox_endpoint", options.endpoint,
                                               !options.curve_secret_key.empty(), false));
+  WOJAK_ASSIGN_OR_RETURN(std::vector<std::string> allowed_keys,
+                         DecodeCurveAllowlist(options.curve_allowed_clients));
   WOJAK_RETURN_IF_ERROR(publisher->Start().WithContext("starting the outbox publisher"));
   void* context = zmq_ctx_new();
   if (context == nullptr) return ZmqError("zmq_ctx_new");
@@ -117,14 +137,21 @@ StatusOr<std::unique_ptr<OutboxServer>> OutboxServer::Start(
     zmq_ctx_term(context);
     return error;
   }
+  void* zap_socket = nullptr;
   auto fail = [&](Status status) {
     int no_linger = 0;
     zmq_setsockopt(socket, ZMQ_LINGER, &no_linger, sizeof(no_linger));
     zmq_close(socket);
+    if (zap_socket != nullptr) zmq_close(zap_socket);
     zmq_ctx_term(context);
     publisher->Stop();
     return status.WithContext("starting the outbox server on " + options.endpoint);
   };
+  if (!options.curve_secret_key.empty() && !allowed_keys.empty()) {
+    StatusOr<void*> zap = BindZapHandler(context);
+    if (!zap.ok()) return fail(zap.status());
+    zap_socket = *zap;
+  }
   if (Status configured = ConfigureSocket(socket, options); !configured.ok()) {
     return fail(configured);
   }
@@ -147,7 +174,9 @@ StatusOr<std::unique_ptr<OutboxServer>> OutboxServer::Start(
                             {"source"})
           .WithLabels({source_name});
   std::unique_ptr<OutboxServer> server(new OutboxServer(options, std::move(publisher), context,
-                                                        socket, *endpoint, published, failures));
+                                                        socket, zap_socket, *endpoint, published,
+                                                        failures));
+  server->allowed_client_keys_ = std::move(allowed_keys);
   server->thread_ = std::thread([raw = server.get()] { raw->Run(); });
   LogInfo("outbox_server_started", {{"source", source_name}, {"endpoint", server->endpoint()}});
   return server;
@@ -155,11 +184,13 @@ StatusOr<std::unique_ptr<OutboxServer>> OutboxServer::Start(
 
 OutboxServer::OutboxServer(const OutboxServerOptions& options,
                            std::unique_ptr<OutboxPublisher> publisher, void* context, void* socket,
-                           std::string endpoint, Counter& published, Counter& failures)
+                           void* zap_socket, std::string endpoint, Counter& published,
+                           Counter& failures)
     : options_(options),
       publisher_(std::move(publisher)),
       context_(context),
       socket_(socket),
+      zap_socket_(zap_socket),
       endpoint_(std::move(endpoint)),
       published_(published),
       failures_(failures) {}
@@ -172,15 +203,21 @@ void OutboxServer::Stop() {
   stopping_ = true;
   if (thread_.joinable()) thread_.join();
   zmq_close(socket_);
+  if (zap_socket_ != nullptr) zmq_close(zap_socket_);
   zmq_ctx_term(context_);
   publisher_->Stop();
 }
 
 void OutboxServer::Run() {
   while (!stopping_.load()) {
-    zmq_pollitem_t item{socket_, 0, ZMQ_POLLIN, 0};
-    int ready = zmq_poll(&item, 1, kStopCheckMs);
+    zmq_pollitem_t items[] = {{socket_, 0, ZMQ_POLLIN, 0}, {zap_socket_, 0, ZMQ_POLLIN, 0}};
+    const int item_count = zap_socket_ != nullptr ? 2 : 1;
+    int ready = zmq_poll(items, item_count, kStopCheckMs);
     if (ready <= 0) continue;
+    if (item_count == 2 && (items[1].revents & ZMQ_POLLIN)) {
+      AnswerCurveZapRequests(zap_socket_, allowed_client_keys_, "outbox_client_refused");
+    }
+    if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
     zmq_util::Message routing_id;
     if (zmq_msg_recv(routing_id.get(), socket_, ZMQ_DONTWAIT) < 0) continue;
     if (!routing_id.more()) continue;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/config.h"
 #include "common/metrics.h"
@@ -24,12 +25,16 @@ struct OutboxServerOptions {
   std::chrono::milliseconds publish_timeout{4000};
   // Z85 CURVE secret key: required for tcp:// reachable from other hosts.
   std::string curve_secret_key;
+  // Z85 CURVE public keys of the engines allowed to deliver (required with curve_secret_key):
+  // anyone else could otherwise put rows on the broker as the engine.
+  std::vector<std::string> curve_allowed_clients;
   // ipc:// only: the group given the socket file (the engine's), empty = this process's.
   std::string ipc_group;
 };
 
-// Reads sidecar.outbox_endpoint, outbox_publish_timeout, outbox_curve_secret_key and
-// outbox_ipc_group (documented, defaulted; violations reported through the section).
+// Reads sidecar.outbox_endpoint, outbox_publish_timeout, outbox_curve_secret_key,
+// outbox_curve_allowed_clients and outbox_ipc_group (documented, defaulted; violations reported
+// through the section).
 OutboxServerOptions ReadOutboxServerOptions(ConfigSection sidecar_section);
 
 // Builds the named source's publisher from `outbox_section` (sources.<name>.outbox) through
@@ -58,8 +63,8 @@ class OutboxServer {
 
  private:
   OutboxServer(const OutboxServerOptions& options, std::unique_ptr<OutboxPublisher> publisher,
-               void* context, void* socket, std::string endpoint, Counter& published,
-               Counter& failures);
+               void* context, void* socket, void* zap_socket, std::string endpoint,
+               Counter& published, Counter& failures);
   void Run();
   // Publishes one frame's delivery and sends its receipt to `routing_id`.
   void Serve(std::string_view routing_id, std::string_view frame);
@@ -68,6 +73,8 @@ class OutboxServer {
   std::unique_ptr<OutboxPublisher> publisher_;
   void* context_;
   void* socket_;
+  void* zap_socket_;  // ZAP handler with a CURVE allowlist, else null; serving thread only
+  std::vector<std::string> allowed_client_keys_;  // 32-byte binary keys, sorted
   const std::string endpoint_;
   Counter& published_;
   Counter& failures_;

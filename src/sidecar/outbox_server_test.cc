@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "wire/codec.h"
+#include "wire/zmq_socket_setup.h"
 
 namespace wojak::sidecar {
 namespace {
@@ -70,7 +71,11 @@ class OutboxServerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<OutboxServer> StartServer(int failures) {
+  // Starts the server and connects the test's DEALER (as a CURVE client with `client_keys`
+  // {public, secret} when the server has a CURVE key).
+  std::unique_ptr<OutboxServer> StartServer(int failures,
+                                            std::pair<std::string, std::string> client_keys = {},
+                                            int receive_timeout_ms = 10000) {
     auto server = OutboxServer::Start(options_, std::make_unique<FakePublisher>(log_, failures),
                                       "fake", registry_);
     EXPECT_TRUE(server.ok()) << server.status().ToString();
@@ -78,10 +83,23 @@ class OutboxServerTest : public ::testing::Test {
     dealer_ = zmq_socket(context_, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(dealer_, ZMQ_LINGER, &linger, sizeof(linger));
-    int receive_timeout_ms = 10000;
     zmq_setsockopt(dealer_, ZMQ_RCVTIMEO, &receive_timeout_ms, sizeof(receive_timeout_ms));
+    if (!options_.curve_secret_key.empty()) {
+      char server_public[41];
+      zmq_curve_public(server_public, options_.curve_secret_key.c_str());
+      Status curve =
+          ConfigureCurveClient(dealer_, server_public, client_keys.first, client_keys.second);
+      EXPECT_TRUE(curve.ok()) << curve.ToString();
+    }
     EXPECT_EQ(zmq_connect(dealer_, (*server)->endpoint().c_str()), 0);
     return std::move(server).value();
+  }
+
+  static std::pair<std::string, std::string> KeyPair() {
+    char public_key[41];
+    char secret_key[41];
+    zmq_curve_keypair(public_key, secret_key);
+    return {public_key, secret_key};
   }
 
   StatusOr<OutboxReceipt> Deliver(const OutboxDelivery& delivery) {
@@ -167,6 +185,46 @@ TEST_F(OutboxServerTest, IpcSocketFileIsOwnerAndGroupOnly) {
   struct stat info {};
   ASSERT_EQ(::stat((dir_ + "/outbox.sock").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0660u);
+}
+
+TEST_F(OutboxServerTest, CurveEngineWithAnAllowedKeyIsServed) {
+  auto [server_public, server_secret] = KeyPair();
+  auto engine_keys = KeyPair();
+  options_.endpoint = "tcp://127.0.0.1:*";
+  options_.curve_secret_key = server_secret;
+  options_.curve_allowed_clients = {engine_keys.first};
+  auto server = StartServer(0, engine_keys);
+  ASSERT_NE(server, nullptr);
+
+  StatusOr<OutboxReceipt> receipt = Deliver(kRow);
+
+  ASSERT_TRUE(receipt.ok()) << receipt.status().ToString();
+  EXPECT_TRUE(receipt->ok);
+}
+
+TEST_F(OutboxServerTest, CurveClientWithAnotherKeyPublishesNothing) {
+  auto [server_public, server_secret] = KeyPair();
+  options_.endpoint = "tcp://127.0.0.1:*";
+  options_.curve_secret_key = server_secret;
+  options_.curve_allowed_clients = {KeyPair().first};
+  auto server = StartServer(0, KeyPair(), /*receive_timeout_ms=*/1000);
+  ASSERT_NE(server, nullptr);
+
+  EXPECT_FALSE(Deliver(kRow).ok());
+
+  std::lock_guard lock(log_->mutex);
+  EXPECT_TRUE(log_->published.empty());
+}
+
+TEST(OutboxServerOptionsTest, CurveKeyNeedsAnAllowlistOfEngines) {
+  std::map<std::string, std::string> env = {
+      {"WOJAK_SIDECAR_OUTBOX_CURVE_SECRET_KEY", std::string(40, 'a')}};
+  auto config = ConfigDocument::Parse("sidecar:\n  outbox_endpoint: tcp://0.0.0.0:7100\n", &env);
+  ASSERT_TRUE(config.ok());
+  ReadOutboxServerOptions((*config)->Root().Section("sidecar", ""));
+  ASSERT_EQ((*config)->errors().all().size(), 1u);
+  EXPECT_NE((*config)->errors().all()[0].find("outbox_curve_allowed_clients"), std::string::npos)
+      << (*config)->errors().all()[0];
 }
 
 TEST(OutboxServerOptionsTest, PlainTcpReachableFromOtherHostsIsRefused) {

@@ -210,10 +210,58 @@ Decision BusyDecision(const Request& request, uint32_t retry_after_ms, std::stri
 
 }  // namespace
 
-Status ConfigureCurveServer(void* socket, const std::string& secret_key) {
+Status ConfigureCurveServer(void* socket, const std::string& secret_key,
+                            const std::vector<std::string>& allowed_client_keys) {
   ZmqServerOptions options;
   options.curve_secret_key = secret_key;
+  options.curve_allowed_clients = allowed_client_keys;
   return ConfigureSecurity(socket, options);
+}
+
+StatusOr<std::vector<std::string>> DecodeCurveAllowlist(const std::vector<std::string>& keys) {
+  return DecodeAllowedKeys(keys);
+}
+
+StatusOr<void*> BindZapHandler(void* context) { return StartZapHandler(context); }
+
+uint64_t AnswerCurveZapRequests(void* zap_socket, const std::vector<std::string>& allowed_keys,
+                                std::string_view refused_event) {
+  uint64_t refused = 0;
+  while (true) {
+    // ZAP request frames: version, request id, domain, address, identity, mechanism, then the
+    // mechanism's credentials (CURVE: the client's 32-byte public key).
+    std::vector<std::string> frames;
+    for (bool more = true; more;) {
+      zmq_util::Message frame;
+      if (zmq_msg_recv(frame.get(), zap_socket, ZMQ_DONTWAIT) < 0) {
+        if (frames.empty()) return refused;  // nothing queued
+        break;                               // cannot happen: a message's frames arrive together
+      }
+      frames.emplace_back(frame.view());
+      more = frame.more();
+    }
+    const bool allowed = frames.size() >= 7 && frames[5] == "CURVE" &&
+                         frames[6].size() == kCurveKeyBytes &&
+                         std::binary_search(allowed_keys.begin(), allowed_keys.end(), frames[6]);
+    if (!allowed) {
+      ++refused;
+      char key[41] = "";
+      if (frames.size() >= 7 && frames[6].size() == kCurveKeyBytes) {
+        zmq_z85_encode(key, reinterpret_cast<const uint8_t*>(frames[6].data()), kCurveKeyBytes);
+      }
+      // A public key and an address: nothing secret, and what an operator needs to decide.
+      LogWarn(refused_event, {{"client_public_key", std::string_view(key)},
+                              {"address", frames.size() > 3 ? frames[3] : ""}});
+    }
+    const std::string request_id = frames.size() > 1 ? frames[1] : "";
+    const std::string reply[] = {
+        "1.0", request_id, allowed ? "200" : "400", allowed ? "OK" : "client key not allowed",
+        "",    ""};
+    for (size_t i = 0; i < std::size(reply); ++i) {
+      const int flags = i + 1 < std::size(reply) ? ZMQ_SNDMORE : 0;
+      zmq_send(zap_socket, reply[i].data(), reply[i].size(), flags);
+    }
+  }
 }
 
 Status BindZmqEndpoint(void* socket, const std::string& endpoint, const std::string& ipc_group) {
@@ -370,41 +418,9 @@ void ZmqServer::Run() {
 }
 
 void ZmqServer::AnswerZapRequests() {
-  while (true) {
-    // ZAP request frames: version, request id, domain, address, identity, mechanism, then the
-    // mechanism's credentials (CURVE: the client's 32-byte public key).
-    std::vector<std::string> frames;
-    for (bool more = true; more;) {
-      zmq_util::Message frame;
-      if (zmq_msg_recv(frame.get(), zap_socket_, ZMQ_DONTWAIT) < 0) {
-        if (frames.empty()) return;  // nothing queued
-        break;                       // cannot happen: a message's frames arrive together
-      }
-      frames.emplace_back(frame.view());
-      more = frame.more();
-    }
-    const bool allowed =
-        frames.size() >= 7 && frames[5] == "CURVE" && frames[6].size() == kCurveKeyBytes &&
-        std::binary_search(allowed_client_keys_.begin(), allowed_client_keys_.end(), frames[6]);
-    if (!allowed) {
-      counters_.clients_refused.fetch_add(1, std::memory_order_relaxed);
-      char key[41] = "";
-      if (frames.size() >= 7 && frames[6].size() == kCurveKeyBytes) {
-        zmq_z85_encode(key, reinterpret_cast<const uint8_t*>(frames[6].data()), kCurveKeyBytes);
-      }
-      // A public key and an address: nothing secret, and what an operator needs to decide.
-      LogWarn("engine_client_refused", {{"client_public_key", std::string_view(key)},
-                                        {"address", frames.size() > 3 ? frames[3] : ""}});
-    }
-    const std::string request_id = frames.size() > 1 ? frames[1] : "";
-    const std::string reply[] = {
-        "1.0", request_id, allowed ? "200" : "400", allowed ? "OK" : "client key not allowed",
-        "",    ""};
-    for (size_t i = 0; i < std::size(reply); ++i) {
-      const int flags = i + 1 < std::size(reply) ? ZMQ_SNDMORE : 0;
-      zmq_send(zap_socket_, reply[i].data(), reply[i].size(), flags);
-    }
-  }
+  counters_.clients_refused.fetch_add(
+      AnswerCurveZapRequests(zap_socket_, allowed_client_keys_, "engine_client_refused"),
+      std::memory_order_relaxed);
 }
 
 void ZmqServer::ReadInbound() {

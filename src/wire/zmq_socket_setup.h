@@ -3,7 +3,10 @@
 // ROUTER (server.cc) and EngineClient (client.cc), so security does not depend on who binds.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -15,8 +18,21 @@ Status ConfigureCurveClient(void* socket, const std::string& server_public_key,
                             const std::string& client_public_key,
                             const std::string& client_secret_key);
 
-// Makes the socket a CURVE server with this Z85 secret key; empty = plain.
-Status ConfigureCurveServer(void* socket, const std::string& secret_key);
+// Makes the socket a CURVE server with this Z85 secret key; empty = plain. With allowed client
+// keys (Z85) the socket asks the context's ZAP handler (BindZapHandler) about every client.
+Status ConfigureCurveServer(void* socket, const std::string& secret_key,
+                            const std::vector<std::string>& allowed_client_keys = {});
+
+// CURVE client allowlists, checked by a ZAP handler (https://rfc.zeromq.org/spec/27/) at every
+// handshake. The Z85 keys as the sorted 32-byte keys ZAP requests carry.
+StatusOr<std::vector<std::string>> DecodeCurveAllowlist(const std::vector<std::string>& keys);
+// Binds the context's ZAP handler (a REP socket the caller polls and closes). Bind it before the
+// server socket: libzmq lets every CURVE client in while no handler is bound.
+StatusOr<void*> BindZapHandler(void* context);
+// Answers every queued ZAP request: allowed when the client's key is in `allowed_keys` (from
+// DecodeCurveAllowlist). Logs each refusal as `refused_event`; returns how many were refused.
+uint64_t AnswerCurveZapRequests(void* zap_socket, const std::vector<std::string>& allowed_keys,
+                                std::string_view refused_event);
 
 // Binds; for ipc:// creates the parent directory, replaces a stale socket file (refusing one
 // another process serves) and gives the file mode 0660 (and `ipc_group` when not empty).
