@@ -81,6 +81,18 @@ TEST_P(MqttOutboxTest, StoppedBrokerIsAnErrorAndTheSinkReconnectsWhenItIsBack) {
   EXPECT_EQ(subscriber.Collect(1, 10s).size(), 1u);
 }
 
+TEST_P(MqttOutboxTest, BrokerRestartBetweenRowsCostsNoFailedPublish) {
+  mq::MqttOutboxPublisher sink(SinkOptions(broker_, GetParam()));
+  ASSERT_TRUE(sink.Start().ok());
+  broker_.Restart();
+  MqttTestClient subscriber(broker_, "consumer", GetParam());
+  subscriber.Subscribe({"wojak/outbox/#"});
+
+  Status published = sink.Publish(Row(5, "execution", "ACC1"), 10s);
+  EXPECT_TRUE(published.ok()) << published.ToString();
+  EXPECT_EQ(subscriber.Collect(1, 10s).size(), 1u);
+}
+
 TEST(MqttOutbox5Test, PublishTheBrokerRefusesIsAnError) {
   TempDir dir;
   WriteFile(dir.File("acl"), "topic write wojak/outbox/execution/#\ntopic read #\n");

@@ -3,6 +3,8 @@
 // are errors, never a silent OK.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "rabbitmq_broker.h"
 #include "sidecar/sources/rabbitmq/rabbitmq_outbox.h"
 #include "support/process.h"
@@ -141,6 +143,43 @@ TEST_F(RabbitOutboxTest, MissingExchangeWithoutDeclareIsAnErrorAndRecovers) {
   Status retried = publisher->Publish(Row(3, "execution", "ACC1"), 10s);
   EXPECT_TRUE(retried.ok()) << retried.ToString();
   EXPECT_TRUE(client_->WaitFor(queue, 10s).has_value());
+  client_->DeleteQueue(queue);
+}
+
+TEST_F(RabbitOutboxTest, ConnectionClosedBetweenRowsIsReopenedBeforeTheNextRow) {
+  auto publisher = StartedPublisher();
+  const std::string queue = BoundQueue("#");
+  ASSERT_TRUE(publisher->Publish(Row(1, "execution", "ACC1"), 10s).ok());
+
+  // The broker drops the idle sink connection (as after missed heartbeats or a node restart).
+  const std::string connections = broker->Ctl(
+      {"list_connections", "--quiet", "--no-table-headers", "pid", "client_properties"});
+  std::istringstream lines(connections);
+  std::string line;
+  std::string sink_pid;
+  while (std::getline(lines, line)) {
+    if (line.find("wojak outbox sink") != std::string::npos) {
+      sink_pid = line.substr(0, line.find_first_of(" \t"));
+    }
+  }
+  ASSERT_FALSE(sink_pid.empty()) << connections;
+  const std::string closed = broker->Ctl({"close_connection", sink_pid, "test"});
+  ASSERT_NE(closed.find("Closing connection"), std::string::npos) << closed;
+  // Only once the old connection is gone does the next row test the reconnect.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return broker->Ctl({"list_connections", "--quiet", "--no-table-headers", "pid"})
+                   .find(sink_pid) == std::string::npos;
+      },
+      10s));
+
+  Status next = publisher->Publish(Row(2, "execution", "ACC1"), 10s);
+  EXPECT_TRUE(next.ok()) << next.ToString();
+  std::optional<FetchedMessage> first = client_->WaitFor(queue, 10s);
+  std::optional<FetchedMessage> second = client_->WaitFor(queue, 10s);
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ(first->message_id, "1");
+  EXPECT_EQ(second->message_id, "2");
   client_->DeleteQueue(queue);
 }
 

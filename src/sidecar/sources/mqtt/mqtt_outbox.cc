@@ -61,6 +61,9 @@ Status MqttOutboxPublisher::Start() { return Connect(); }
 
 Status MqttOutboxPublisher::Publish(const OutboxMessage& message,
                                     std::chrono::milliseconds timeout) {
+  // Between rows nothing reads the connection: a broker that closed it meanwhile (keep-alive,
+  // a restart) shows up here rather than as a failed publish. Reading also sends a due PINGREQ.
+  if (client_ != nullptr && !client_->Read(std::chrono::milliseconds(0)).ok()) client_.reset();
   if (client_ == nullptr) WOJAK_RETURN_IF_ERROR(Connect().WithContext("outbox sink reconnecting"));
   MqttOutgoing outgoing;
   outgoing.topic = OutboxTopic(options_.topic_prefix, message);

@@ -65,6 +65,11 @@ Status RabbitOutboxPublisher::Start() { return Connect(); }
 
 Status RabbitOutboxPublisher::Publish(const OutboxMessage& message,
                                       std::chrono::milliseconds timeout) {
+  // Between rows the connection is idle and nothing reads it: a broker that closed it meanwhile
+  // (missed heartbeats, a restart) shows up here rather than as a failed publish.
+  if (publisher_ != nullptr && !publisher_->PollConfirms(std::chrono::milliseconds(0)).ok()) {
+    publisher_.reset();
+  }
   if (publisher_ == nullptr || publisher_->connection().broken()) {
     WOJAK_RETURN_IF_ERROR(Connect().WithContext("outbox sink reconnecting"));
   }
