@@ -537,8 +537,13 @@ TEST_F(SqliteJournalTest, BackgroundCheckpointerMovesTheWalIntoTheDatabase) {
   for (Seq first = 1; first <= 2000; first += 100) {
     ASSERT_TRUE(Append(*journal, first, 100).ok());
   }
-  // The checkpoint runs on another thread: wait for it (bounded) rather than assume timing.
-  for (int i = 0; i < 3000 && std::filesystem::file_size(options.path) <= initial_size; ++i) {
+  // The checkpoint runs on another thread and is counted only after it returned, while the
+  // database grows as it copies pages: wait (bounded) for both rather than assume timing.
+  auto checkpointed = [&] {
+    return std::filesystem::file_size(options.path) > initial_size &&
+           journal->wal_stats().background_checkpoints >= 1;
+  };
+  for (int i = 0; i < 3000 && !checkpointed(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_GT(std::filesystem::file_size(options.path), initial_size);
