@@ -159,16 +159,17 @@ TEST_F(SidecarSinkTest, NoReceiptInTimeIsAnErrorAndALateOneDoesNotConfuseTheNext
   std::atomic<int> calls{0};
   FakeSidecar sidecar(endpoint_, [&](const OutboxDelivery& d) {
     if (calls++ == 0) {
-      std::this_thread::sleep_for(300ms);  // answers the first row after the sink gave up
+      std::this_thread::sleep_for(1s);  // answers the first row after the sink gave up
     }
+    // The late answer refuses, so accepting it for the second row would fail the test.
     return std::vector<OutboxReceipt>{{d.outbox_seq, d.outbox_seq != 1, "refused"}};
   });
-  auto sink = Connect(100ms);
+  auto sink = Connect(500ms);
   ASSERT_NE(sink, nullptr);
 
   Status first = sink->Deliver(Row(1));
   EXPECT_EQ(first.code(), StatusCode::kDeadlineExceeded) << first.ToString();
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(1s);  // the late refusal of row 1 is now queued for the sink
   Status second = sink->Deliver(Row(2));
   EXPECT_TRUE(second.ok()) << second.ToString();
 }
