@@ -231,6 +231,15 @@ TEST_F(PaperBookTest, IocMarketWithoutFreshLtpFailsAtOnce) {
                "IOC_NOT_FILLABLE");
 }
 
+TEST_F(PaperBookTest, IocStopLossNotTriggeredOnArrivalFailsAtOnce) {
+  prices_.Set("26100.00", Ms(0));
+  ExpectFailed(book_.Arrive(Order("W-1", Side::kSell, OrderType::kStopLoss, Rs("26040.00"),
+                                  Rs("26050.00"), Validity::kIoc),
+                            Ms(1)),
+               "IOC_NOT_FILLABLE");
+  EXPECT_EQ(book_.resting(), 0u);
+}
+
 TEST_F(PaperBookTest, DayLimitExpiresUnfilledAfterMaxRest) {
   prices_.Set("26070.00", Ms(0));
   EXPECT_FALSE(book_.Arrive(Order("W-1", Side::kBuy, OrderType::kLimit, Rs("26065.00")), Ms(0)));

@@ -96,7 +96,7 @@ void PaperExecutor::Run() {
 
 void PaperExecutor::Deliver() {
   while (!undelivered_.empty()) {
-    // The sink moves from the report only when it takes it; keep a copy for a refusal.
+    // The sink may move from the report even when it refuses it: offer a copy.
     ExecutionReport report = undelivered_.front();
     if (!sink_(std::move(report))) return;
     undelivered_.pop_front();
