@@ -27,7 +27,7 @@ int RunConfig(const Args& args) {
   }
   if (args[0] == "docs") {
     auto config = ConfigDocument::Empty();
-    ReadAllSections(*config);
+    ReadAllSections(*config, /*every_executor=*/true);
     std::cout << RenderConfigDocs(config->docs());
     return 0;
   }

@@ -25,7 +25,7 @@ void OnStopSignal(int) {
 }
 }  // namespace
 
-void ReadAllSections(ConfigDocument& config) {
+void ReadAllSections(ConfigDocument& config, bool every_executor) {
   ConfigSection root = config.Root();
   (void)ParseLogOptions(root.Section("log", "Logging."));
   (void)ReadEngineOptions(root.Section("engine", "The engine process."));
@@ -39,8 +39,8 @@ void ReadAllSections(ConfigDocument& config) {
       executor.Enum("kind", "sandbox", ExecutorRegistry::Instance().Names(),
                     "Executor for accepted orders: sandbox (simulated fills), http, paper.");
   for (const std::string& name : ExecutorRegistry::Instance().Names()) {
-    // Only the chosen executor's section must be valid, but every one is documented.
-    if (name == kind || executor.Has(name)) {
+    // Only the chosen executor's section (and one the file sets) must be valid.
+    if (name == kind || executor.Has(name) || every_executor) {
       (void)ExecutorRegistry::Instance().Create(
           name, executor.Section(name, "Options of this executor."));
     }

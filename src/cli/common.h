@@ -17,8 +17,9 @@ StatusOr<std::unique_ptr<ConfigDocument>> LoadConfig(const std::optional<std::st
 
 // Reads every section any component of this binary understands, as the components themselves
 // do, then flags unknown keys: `config check`, `config docs`, the engine and the sidecars all
-// accept exactly the same files.
-void ReadAllSections(ConfigDocument& config);
+// accept exactly the same files. `every_executor` also reads the sections of executors the file
+// does not choose, so `config docs` lists their keys.
+void ReadAllSections(ConfigDocument& config, bool every_executor = false);
 // Loads the file into a scratch document and reports every violation across all sections. One
 // file may serve the engine and its sidecars, so each process validates the whole of it.
 Status ValidateWholeConfig(const std::optional<std::string>& path);
