@@ -18,8 +18,14 @@ StatusOr<std::string> RunE2eBench(const E2eBenchOptions& options) {
       o.instruments_path == E2eBenchOptions{}.instruments_path
           ? PrepareBenchInstruments(dir, o.instruments_path, o.freeze_path)
           : BenchInstrument{};
-  auto started = BenchEngine::Start(o.wojak_binary, dir, kBenchEngineConfig, o.instruments_path,
-                                    o.freeze_path);
+  std::string config = kBenchEngineConfig;
+  if (o.keep_open) {
+    const std::string latency = "    latency_min: 1ms\n    latency_max: 5ms\n";
+    config.replace(config.find(latency), latency.size(),
+                   "    latency_min: 3600s\n    latency_max: 3600s\n");
+  }
+  auto started =
+      BenchEngine::Start(o.wojak_binary, dir, config, o.instruments_path, o.freeze_path);
   if (!started.ok()) {
     bench_dir->Keep();
     return started.status();
@@ -57,6 +63,7 @@ StatusOr<std::string> RunE2eBench(const E2eBenchOptions& options) {
                         {"clients", o.clients},
                         {"window", o.window},
                         {"rate", o.rate},
+                        {"keep_open", o.keep_open},
                         {"engine_exit_code", exit_code}};
   return out.dump();
 }

@@ -14,6 +14,9 @@ struct E2eBenchOptions {
   int rate = 0;  // orders/s across all clients; 0 = as fast as the window allows
   int clients = 4;
   int window = 256;  // unanswered requests per client
+  // The sandbox executor answers only after an hour, so every accepted order is still open at the
+  // end and engine_rss_mb is the engine's size holding `orders` open orders.
+  bool keep_open = false;
   std::string wojak_binary = "/proc/self/exe";
   std::string instruments_path = "tests/testdata/instruments.csv";
   std::string freeze_path = "tests/testdata/freeze_limits.csv";

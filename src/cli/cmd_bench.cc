@@ -20,6 +20,7 @@ int BenchE2e(const Args& args) {
       {"rate", true, "orders/s across all clients; 0 = as fast as possible (default 0)"},
       {"clients", true, "client connections (default 4)"},
       {"window", true, "unanswered requests per client (default 256)"},
+      {"keep-open", false, "the executor holds every order: engine_rss_mb with N open orders"},
       {"instruments", true, "instruments CSV (default tests/testdata/instruments.csv)"},
       {"freeze", true, "freeze-limit file (default tests/testdata/freeze_limits.csv)"},
       {"data", true, "data directory for the engine (default: a fresh one under /tmp)"},
@@ -45,6 +46,7 @@ int BenchE2e(const Args& args) {
   options.rate = static_cast<int>(*rate);
   options.clients = static_cast<int>(*clients);
   options.window = static_cast<int>(*window);
+  options.keep_open = flags->Has("keep-open");
   options.instruments_path = flags->GetOr("instruments", options.instruments_path);
   options.freeze_path = flags->GetOr("freeze", options.freeze_path);
   options.data_dir = flags->GetOr("data", "");
