@@ -18,9 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Check(!scan.loses_acknowledged_commits, "a clean WAL loses nothing");
   }
   if (scan.page_size != 0) {
-    // A write torn inside the next frame leaves a partial frame, which recovery ignores.
+    // A write torn inside the next frame leaves a partial frame, which recovery ignores: grow
+    // the partial tail (if any) to one byte short of a whole frame.
+    const size_t frame_size = 24 + scan.page_size;
+    const size_t partial = (wal.size() - 32) % frame_size;
     std::string torn(wal);
-    torn.append(scan.page_size / 2, '\x5a');
+    torn.append(frame_size - 1 - partial, '\x5a');
     const WalScan again = ScanWal(torn);
     fuzz::Check(again.frames == scan.frames && again.recovered_frames == scan.recovered_frames &&
                     again.loses_acknowledged_commits == scan.loses_acknowledged_commits,
