@@ -1,5 +1,5 @@
-// Fuzzes the FlatBuffers decoders of envelopes (requests, replies) and journal records: no input
-// crashes them, and whatever decodes re-encodes to bytes that decode to an equal value.
+// Fuzzes the FlatBuffers decoders of envelopes (requests, replies, outbox deliveries and receipts)
+// and journal records: no input crashes them, and whatever decodes re-encodes to bytes that decode to an equal value.
 #include "fuzz/fuzz_check.h"
 #include "wire/codec.h"
 
@@ -47,6 +47,19 @@ void CheckJournalRecord(std::string_view bytes) {
   fuzz::Check(*again == *decoded, "journal record survives re-encoding");
 }
 
+// The sidecar's outbox server decodes deliveries; the engine's sidecar sink decodes receipts.
+void CheckOutbox(std::string_view bytes) {
+  const uint64_t request_id = PeekRequestId(bytes);
+  if (auto delivery = DecodeOutboxDelivery(bytes); delivery.ok()) {
+    auto again = DecodeOutboxDelivery(EncodeOutboxDelivery(request_id, *delivery));
+    fuzz::Check(again.ok() && *again == *delivery, "outbox delivery survives re-encoding");
+  }
+  if (auto receipt = DecodeOutboxReceipt(bytes); receipt.ok()) {
+    auto again = DecodeOutboxReceipt(EncodeOutboxReceipt(request_id, *receipt));
+    fuzz::Check(again.ok() && *again == *receipt, "outbox receipt survives re-encoding");
+  }
+}
+
 }  // namespace
 }  // namespace wojak
 
@@ -55,5 +68,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wojak::CheckRequest(bytes);
   wojak::CheckReply(bytes);
   wojak::CheckJournalRecord(bytes);
+  wojak::CheckOutbox(bytes);
   return 0;
 }
