@@ -64,21 +64,29 @@ void SandboxExecutor::Submit(ExecutionOrder order) {
   SandboxOutcome outcome = DecideSandboxOutcome(options_, order.order_id);
   Pending pending;
   pending.due = std::chrono::steady_clock::now() + outcome.latency;
-  ExecutionReport& r = pending.report;
-  r.order_id = std::move(order.order_id);
-  r.executor = "sandbox";
-  if (outcome.filled) {
-    r.status = ExecutionStatus::kFilled;
-    r.filled_quantity = order.order.quantity;
-    r.fill_price = order.price;
-  } else {
-    r.status = ExecutionStatus::kFailed;
-    r.reason = "sandbox: simulated exchange rejection";
-  }
+  pending.order_id = std::move(order.order_id);
+  pending.quantity = order.order.quantity;
+  pending.price = order.price;
+  pending.filled = outcome.filled;
   std::lock_guard lock(mutex_);
   bool wake = pending_.empty() || pending.due < pending_.top().due;
   pending_.push(std::move(pending));
   if (wake) wake_.notify_one();
+}
+
+ExecutionReport SandboxExecutor::ReportFor(const Pending& pending) {
+  ExecutionReport r;
+  r.order_id = pending.order_id;
+  r.executor = "sandbox";
+  if (pending.filled) {
+    r.status = ExecutionStatus::kFilled;
+    r.filled_quantity = pending.quantity;
+    r.fill_price = pending.price;
+  } else {
+    r.status = ExecutionStatus::kFailed;
+    r.reason = "sandbox: simulated exchange rejection";
+  }
+  return r;
 }
 
 void SandboxExecutor::Stop() {
@@ -105,7 +113,8 @@ void SandboxExecutor::Run() {
     Pending next = pending_.top();
     pending_.pop();
     lock.unlock();
-    bool delivered = sink_(std::move(next.report));
+    ExecutionReport report = ReportFor(next);
+    bool delivered = sink_(std::move(report));
     lock.lock();
     if (!delivered) {
       // The engine is saturated: keep the result and offer it again shortly.

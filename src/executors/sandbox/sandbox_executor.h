@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <queue>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,11 +41,17 @@ class SandboxExecutor final : public Executor {
   void Stop() override;
 
  private:
+  // An order held until its simulated latency passes: only what the report needs, since with
+  // long latencies the executor holds every open order and a full report costs three strings.
   struct Pending {
     std::chrono::steady_clock::time_point due;
-    ExecutionReport report;
+    std::string order_id;
+    Qty quantity = 0;
+    Paise price;
+    bool filled = false;
     bool operator>(const Pending& other) const { return due > other.due; }
   };
+  static ExecutionReport ReportFor(const Pending& pending);
   void Run();
 
   SandboxOptions options_;
