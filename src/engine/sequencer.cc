@@ -60,7 +60,7 @@ void Sequencer::Handle(SequencerInput&& in, Nanos now, CommitBatch& batch) {
       return;
     }
     if (const OrderRecord* seen = orders_.FindByClientId(order->account, order->client_order_id)) {
-      reply_now(DuplicateOf(seen->decision));
+      reply_now(DuplicateOf(seen->FirstDecision()));
       return;
     }
     Append(EntryKind::kNewOrder, DecideNewOrder(*order, now), now, batch, &in);
@@ -283,8 +283,8 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
     risk_.OnOrderEvaluated(order->account, order->strategy, now);
     OrderRecord created;
     created.seq = seq;
-    created.request = *order;
-    created.decision = decision;
+    created.request = StoredOrderRequest(*order);
+    created.KeepFirstDecision(decision);
     created.created_ns = created.updated_ns = now;
     created.last_seq = seq;
     created.price = record.effective_price.value_or(order->price.value_or(Paise()));
@@ -304,9 +304,9 @@ void Sequencer::Apply(const JournalRecord& record, Seq seq, Nanos now, CommitBat
     OrderRecord& stored = orders_.Insert(std::move(created));
     if (IsOpen(stored.state)) {
       auto table = instruments_.Snapshot();
-      CheckRisk(risk_.OnOrderOpened(
-          seq, OrderView::Of(stored.request, table->FindBySymbol(stored.request.symbol)),
-          stored.price), stored);
+      CheckRisk(risk_.OnOrderOpened(seq, OrderView::Of(*order, table->FindBySymbol(order->symbol)),
+                                    stored.price),
+                stored);
     }
     EmitOrder(stored, batch);
     if (decision.kind == DecisionKind::kEscalated) EmitEscalation(stored, record, seq, now, batch);
@@ -504,8 +504,8 @@ PositionRow Sequencer::PositionRowFor(const OrderRecord& order, const TradedTota
   row.sell_value_paise = totals.sell_value_paise;
   row.last_seq = totals.last_seq;
   auto table = instruments_.Snapshot();
-  const Instrument* instrument = table->FindBySymbol(order.request.symbol);
-  const AccountState* account = risk_.FindAccount(order.request.account);
+  const Instrument* instrument = table->FindBySymbol(order.request.symbol.str());
+  const AccountState* account = risk_.FindAccount(order.request.account.str());
   if (instrument != nullptr && account != nullptr) {
     if (const Position* p = account->FindPosition(instrument->instrument_token)) {
       row.net_quantity = p->net_quantity;

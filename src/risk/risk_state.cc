@@ -116,12 +116,13 @@ std::optional<uint32_t> RiskState::FindUnderlyingId(std::string_view underlying)
 }
 
 Position& RiskState::PositionOf(AccountState& account, const OpenOrder& order) {
-  auto id = underlying_ids_.find(order.underlying);
+  auto id = underlying_ids_.find(order.underlying.str());
   if (id == underlying_ids_.end()) {
-    id = underlying_ids_.emplace(order.underlying, static_cast<uint32_t>(underlying_ids_.size()))
+    id = underlying_ids_
+             .emplace(order.underlying.str(), static_cast<uint32_t>(underlying_ids_.size()))
              .first;
   }
-  return account.positions[account.PositionIndex(order.instrument_token, order.underlying,
+  return account.positions[account.PositionIndex(order.instrument_token, order.underlying.str(),
                                                  order.lot_size, id->second)];
 }
 
@@ -181,10 +182,10 @@ Status RiskState::OnOrderOpened(OrderId id, const OrderView& order, Paise price)
     return AlreadyExists("order " + FormatOrderId(id) + " is already open");
   }
   const Instrument& instrument = *order.instrument;
-  OpenOrder open{std::string(order.account),
-                 std::string(order.strategy),
+  OpenOrder open{InternedString(order.account),
+                 InternedString(order.strategy),
                  instrument.instrument_token,
-                 instrument.name,
+                 InternedString(instrument.name),
                  instrument.lot_size,
                  order.side,
                  order.quantity,
@@ -216,7 +217,7 @@ Status RiskState::OnOrderModified(OrderId id, Qty remaining, Paise price) {
                            " must keep a positive quantity");
   }
   OpenOrder& order = it->second;
-  AccountState& account = Account(order.account);
+  AccountState& account = Account(order.account.str());
   ReleaseOpenQuantity(account, order, order.remaining);
   order.remaining = remaining;
   order.price = price;
@@ -240,7 +241,7 @@ Status RiskState::OnFill(OrderId id, Qty quantity, Paise price, Nanos now) {
                               FormatOrderId(id) + " with " + std::to_string(order.remaining) +
                               " remaining");
   }
-  AccountState& account = Account(order.account);
+  AccountState& account = Account(order.account.str());
   ReleaseOpenQuantity(account, order, quantity);
   order.remaining -= quantity;
   Position& position = PositionOf(account, order);
@@ -263,7 +264,7 @@ Status RiskState::OnOrderClosed(OrderId id) {
   auto it = open_orders_.find(id);
   if (it == open_orders_.end()) return NotFound("order " + FormatOrderId(id) + " is not open");
   const OpenOrder& order = it->second;
-  AccountState& account = Account(order.account);
+  AccountState& account = Account(order.account.str());
   ReleaseOpenQuantity(account, order, order.remaining);
   --account.open_orders;
   Position& position = PositionOf(account, order);
@@ -337,7 +338,7 @@ std::string RiskState::Dump() const {
   std::map<OrderId, const OpenOrder*> orders;
   for (const auto& [id, order] : open_orders_) orders.emplace(id, &order);
   for (const auto& [id, o] : orders) {
-    out << "order " << id << " " << o->account << "/" << o->strategy
+    out << "order " << id << " " << o->account.str() << "/" << o->strategy.str()
         << " token=" << o->instrument_token << " " << SideName(o->side)
         << " remaining=" << o->remaining << " price=" << o->price.ToString() << "\n";
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/interned_string.h"
 #include "common/status.h"
 #include "model/instrument.h"
 #include "model/money.h"
@@ -106,11 +107,12 @@ class RateWindow {
   size_t head_ = 0;  // times_[0, head_) have left the window; compacted now and then
 };
 
+// Names are interned: every open order repeats its account's, strategy's and underlying's.
 struct OpenOrder {
-  std::string account;
-  std::string strategy;
+  InternedString account;
+  InternedString strategy;
   int64_t instrument_token = 0;
-  std::string underlying;
+  InternedString underlying;
   Qty lot_size = 0;
   Side side = Side::kBuy;
   Qty remaining = 0;
