@@ -1,6 +1,7 @@
 // Engine wiring and the sequencer loop with group commit.
 #include "engine/engine.h"
 
+#include <malloc.h>
 #include <zmq.h>
 
 #include <algorithm>
@@ -215,6 +216,8 @@ Status EngineImpl::Init(const EngineOptions& options, ConfigDocument& config) {
   }));
   last_seq_ = sequencer_->last_seq();
   recovered_ = true;
+  // Replay decoded every journal entry into temporaries; hand their freed pages back to the OS.
+  malloc_trim(0);
   PublishTradingStates();
   metrics_.SetLastSeq(last_seq_);
   LogInfo("journal_replayed",

@@ -32,7 +32,7 @@ struct EngineOptions {
   std::chrono::milliseconds drain_timeout{5000};
   std::string executor = "sandbox";
   bool verify_on_open = true;
-  int64_t journal_cache_mb = 8;
+  int64_t journal_cache_mb = 2;
   // The configuration file the engine started with: an admin reload re-reads its risk limits
   // there. Empty: limits are not reloadable (instruments and freeze limits still are).
   std::string config_path;
