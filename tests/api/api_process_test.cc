@@ -22,20 +22,7 @@ constexpr char kAdminToken[] = "process-admin-token";
 
 // Limits off, the session open at any hour, and executions that take ten minutes, so accepted
 // orders stay open (SENT) for the whole test.
-constexpr char kConfig[] = R"(
-session:
-  enforce: false
-risk:
-  limits:
-    max_orders_per_second: none
-    max_open_orders: none
-    max_daily_orders: none
-    max_exposure: none
-    max_order_value: none
-    max_position_lots_per_instrument: none
-    max_position_lots_per_underlying: none
-    max_daily_loss: none
-executor:
+const std::string kConfig = std::string(::wojak::testing::kOpenSessionNoLimitsYaml) + R"(executor:
   kind: sandbox
   sandbox:
     latency_min: 10m

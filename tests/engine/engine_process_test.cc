@@ -20,20 +20,7 @@ using testing::ChildProcess;
 using testing::TempDir;
 
 // Limits off and the session open at any hour, so only the order's own content decides.
-constexpr const char* kConfig = R"(
-session:
-  enforce: false
-risk:
-  limits:
-    max_orders_per_second: none
-    max_open_orders: none
-    max_daily_orders: none
-    max_exposure: none
-    max_order_value: none
-    max_position_lots_per_instrument: none
-    max_position_lots_per_underlying: none
-    max_daily_loss: none
-executor:
+const std::string kConfig = std::string(::wojak::testing::kOpenSessionNoLimitsYaml) + R"(executor:
   kind: sandbox
   sandbox:
     fill_ratio: 0.8

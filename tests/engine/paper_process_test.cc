@@ -16,20 +16,7 @@ using testing::ChildProcess;
 using testing::TempDir;
 
 // Limits off, the session open at any hour, fills from the paper executor.
-constexpr char kConfig[] = R"(
-session:
-  enforce: false
-risk:
-  limits:
-    max_orders_per_second: none
-    max_open_orders: none
-    max_daily_orders: none
-    max_exposure: none
-    max_order_value: none
-    max_position_lots_per_instrument: none
-    max_position_lots_per_underlying: none
-    max_daily_loss: none
-ticks:
+const std::string kConfig = std::string(::wojak::testing::kOpenSessionNoLimitsYaml) + R"(ticks:
   persist_interval: 20ms
 executor:
   kind: paper

@@ -12,20 +12,7 @@ namespace wojak::faults {
 using namespace std::chrono_literals;
 
 std::string EngineConfigYaml(bool verify_on_open) {
-  return std::string(R"(
-session:
-  enforce: false
-risk:
-  limits:
-    max_orders_per_second: none
-    max_open_orders: none
-    max_daily_orders: none
-    max_exposure: none
-    max_order_value: none
-    max_position_lots_per_instrument: none
-    max_position_lots_per_underlying: none
-    max_daily_loss: none
-executor:
+  return std::string(::wojak::testing::kOpenSessionNoLimitsYaml) + std::string(R"(executor:
   kind: sandbox
   sandbox:
     fill_ratio: 0.8

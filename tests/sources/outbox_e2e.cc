@@ -14,20 +14,7 @@ using namespace std::chrono_literals;
 
 // Limits off, the session open at any hour; orders above 2 lots of NIFTY escalate.
 std::string EngineConfig(const std::string& outbox_endpoint) {
-  return R"(
-session:
-  enforce: false
-risk:
-  limits:
-    max_orders_per_second: none
-    max_open_orders: none
-    max_daily_orders: none
-    max_exposure: none
-    max_order_value: none
-    max_position_lots_per_instrument: none
-    max_position_lots_per_underlying: none
-    max_daily_loss: none
-  rules:
+  return std::string(::wojak::testing::kOpenSessionNoLimitsYaml) + R"(  rules:
     escalate_notional: {above: "4000000.00"}
 executor:
   kind: sandbox

@@ -10,6 +10,23 @@
 
 namespace wojak::testing {
 
+// The start of an engine config for process tests: the session open at any hour and every
+// account limit lifted, so only an order's own content and the exchange rules decide. Tests
+// append their own sections (and further `risk:` keys, indented under it).
+inline constexpr char kOpenSessionNoLimitsYaml[] = R"(session:
+  enforce: false
+risk:
+  limits:
+    max_orders_per_second: none
+    max_open_orders: none
+    max_daily_orders: none
+    max_exposure: none
+    max_order_value: none
+    max_position_lots_per_instrument: none
+    max_position_lots_per_underlying: none
+    max_daily_loss: none
+)";
+
 // A child process whose stdout+stderr go to a log file. The destructor kills it (SIGKILL) if it
 // still runs, so a failing test never leaves processes behind.
 class ChildProcess {

@@ -26,20 +26,8 @@ constexpr const char* kReplies = "decisions";
 constexpr const char* kGroup = "wojak-test";
 constexpr int kPartitions = 4;
 
-constexpr const char* kEngineConfig = R"(
-session:
-  enforce: false
-risk:
-  limits:
-    max_orders_per_second: none
-    max_open_orders: none
-    max_daily_orders: none
-    max_exposure: none
-    max_order_value: none
-    max_position_lots_per_instrument: none
-    max_position_lots_per_underlying: none
-    max_daily_loss: none
-executor:
+const std::string kEngineConfig =
+    std::string(::wojak::testing::kOpenSessionNoLimitsYaml) + R"(executor:
   kind: sandbox
   sandbox:
     fill_ratio: 0.8
