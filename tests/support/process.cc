@@ -185,4 +185,14 @@ std::string SourceDir() {
   return dir != nullptr ? dir : ".";
 }
 
+size_t CountInFile(const std::string& path, std::string_view text) {
+  if (text.empty()) return 0;
+  const std::string content = ReadFile(path);
+  size_t count = 0;
+  for (size_t at = content.find(text); at != std::string::npos; at = content.find(text, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
 }  // namespace wojak::testing

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wojak::testing {
@@ -76,6 +77,9 @@ int FreeLoopbackPort();
 // Polls `ready` every 10 ms until it returns true or the timeout passes.
 bool WaitUntil(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
 std::string ReadFile(const std::string& path);
+// How many times `text` occurs in the file at `path` (0 when there is no such file), e.g. a log
+// event name in a process's log.
+size_t CountInFile(const std::string& path, std::string_view text);
 void WriteFile(const std::string& path, const std::string& content);
 // A fresh instrument master in `dir` (scripts/gen-instruments --from <this month>), so process
 // tests trade contracts that have not expired whatever the date; the committed fixture in

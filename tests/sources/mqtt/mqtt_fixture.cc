@@ -73,13 +73,7 @@ class MqttFixture final : public SourceFixture {
   }
   size_t NackCount() override {
     if (log_path_.empty()) return 0;
-    const std::string log = ::wojak::testing::ReadFile(log_path_);
-    size_t count = 0;
-    for (size_t at = log.find("mqtt_message_nacked"); at != std::string::npos;
-         at = log.find("mqtt_message_nacked", at + 1)) {
-      ++count;
-    }
-    return count;
+    return ::wojak::testing::CountInFile(log_path_, "mqtt_message_nacked");
   }
   bool PromisesOrdering() const override { return true; }
 

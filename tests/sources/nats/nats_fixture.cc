@@ -74,13 +74,7 @@ class NatsFixture final : public SourceFixture {
   }
   size_t NackCount() override {
     if (log_path_.empty()) return 0;
-    const std::string log = ::wojak::testing::ReadFile(log_path_);
-    size_t count = 0;
-    for (size_t at = log.find("nats_message_naked"); at != std::string::npos;
-         at = log.find("nats_message_naked", at + 1)) {
-      ++count;
-    }
-    return count;
+    return ::wojak::testing::CountInFile(log_path_, "nats_message_naked");
   }
   bool PromisesOrdering() const override { return false; }
 
